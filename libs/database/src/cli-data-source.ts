@@ -1,0 +1,13 @@
+import 'reflect-metadata';
+import { config as loadDotenv } from 'dotenv';
+import { resolve } from 'node:path';
+import { createDataSource } from './data-source';
+
+loadDotenv({ quiet: true });
+
+// Used by the TypeORM CLI (`npm run migration:*`): PostgreSQL from DATABASE_URL, else PGlite.
+export default createDataSource({
+  url: process.env.DATABASE_URL || undefined,
+  dataDir: resolve(process.env.DATA_DIR || './data'),
+  entities: [resolve(__dirname, '../../../src/**/*.entity.js')],
+});

@@ -1,0 +1,5 @@
+export * from './permission';
+export * from './principal';
+export * from './ownership-scope';
+export * from './decorators';
+export * from './permissions.guard';

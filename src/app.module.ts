@@ -1,0 +1,72 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import { ThrottlerStorageService } from '@nestjs/throttler';
+import Redis from 'ioredis';
+import { LoggerModule } from 'nestjs-pino';
+import { ProblemDetailsFilter } from '@bastion/common';
+import { DatabaseModule, REDIS_CLIENT, SharedStoreModule } from '@bastion/database';
+import { PermissionsGuard } from '@bastion/rbac';
+import { AuditModule } from './audit/audit.module';
+import { AuthenticationGuard } from './auth/access/authentication.guard';
+import { AuthModule } from './auth/auth.module';
+import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
+import { FailOpenThrottlerStorage } from './bootstrap/fail-open-throttler.storage';
+import { loggerOptions } from './bootstrap/logger-options';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { HealthModule } from './health/health.module';
+import { MetricsService } from './health/metrics.service';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Dumped, migrated PGlite data directory to start an in-memory database from (tests). */
+  embeddedSeed?: Blob;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, embeddedSeed }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerOptions(config)),
+        DatabaseModule.forRoot({
+          url: config.database.url,
+          dataDir: config.database.dataDir,
+          embeddedSeed,
+        }),
+        SharedStoreModule.forRoot({
+          redisUrl: config.redis.url,
+          keyPrefix: config.redis.keyPrefix,
+        }),
+        ThrottlerModule.forRootAsync({
+          inject: [AppConfig, REDIS_CLIENT, MetricsService],
+          useFactory: (appConfig: AppConfig, redis: Redis | null, metrics: MetricsService) => ({
+            throttlers: [
+              { ttl: appConfig.rateLimit.ttlSeconds * 1000, limit: appConfig.rateLimit.max },
+            ],
+            storage: new FailOpenThrottlerStorage(
+              redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService(),
+              metrics.rateLimitFailOpen,
+            ),
+          }),
+        }),
+        HealthModule,
+        AuditModule,
+        AuthModule,
+        UsersModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Order matters: who is calling, then how often, then whether they may.
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: CallerThrottlerGuard },
+        { provide: APP_GUARD, useClass: PermissionsGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { requestContext } from '@bastion/common';
+import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
+import { redact } from './redaction';
+
+export interface AuditActor {
+  type: AuditActorType;
+  id: string | null;
+  display: string | null;
+}
+
+export interface AuditRecord {
+  /** `<resource>.<past-tense verb>`, e.g. `user.created`. */
+  action: string;
+  resource: { type: string; id?: string | null };
+  outcome?: AuditOutcome;
+  changes?: { before: object | null; after: object | null };
+  metadata?: Record<string, unknown>;
+  /** Defaults to the authenticated caller of the current request, else anonymous. */
+  actor?: AuditActor;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display: 'system' };
+
+/**
+ * The only way to write audit events. Business code passes its transaction's manager so the
+ * change and its event commit together or not at all.
+ */
+@Injectable()
+export class AuditWriter {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record(manager: EntityManager, record: AuditRecord): Promise<void> {
+    await manager.insert(AuditEvent, this.toRow(record));
+  }
+
+  /** For events with no business change around them (denials, failed logins). */
+  async recordAlone(record: AuditRecord): Promise<void> {
+    await this.dataSource.manager.insert(AuditEvent, this.toRow(record));
+  }
+
+  private toRow(record: AuditRecord): Partial<AuditEvent> {
+    const context = requestContext.current();
+    const actor: AuditActor =
+      record.actor ??
+      (context?.actor
+        ? { type: context.actor.type, id: context.actor.id, display: context.actor.display }
+        : { type: 'anonymous', id: null, display: null });
+    return {
+      occurredAt: new Date(),
+      actorType: actor.type,
+      actorId: actor.id,
+      actorDisplay: actor.display,
+      action: record.action,
+      resourceType: record.resource.type,
+      resourceId: record.resource.id ?? null,
+      outcome: record.outcome ?? 'success',
+      requestId: context?.requestId ?? null,
+      ip: context?.ip ?? null,
+      userAgent: context?.userAgent?.slice(0, 512) ?? null,
+      changes: record.changes
+        ? {
+            before: redact(record.changes.before) as object | null,
+            after: redact(record.changes.after) as object | null,
+          }
+        : null,
+      metadata: redact(record.metadata ?? {}) as object,
+    };
+  }
+}

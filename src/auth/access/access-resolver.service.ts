@@ -1,0 +1,137 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { expandPermissions, Permission, Principal } from '@bastion/rbac';
+import { User, UserStatus } from '../../users/entities/user.entity';
+import { ApiKey } from '../entities/api-key.entity';
+import { AuthSession } from '../entities/auth-session.entity';
+import { hashesMatch, sha256Hex } from '../crypto/token-hash';
+import { AccessCache } from './access-cache';
+
+interface UserGrants {
+  active: boolean;
+  display: string;
+  roles: string[];
+  permissions: string[];
+}
+
+interface ApiKeyGrants {
+  id: string;
+  name: string;
+  secretHash: string;
+  createdBy: string;
+  permissions: string[];
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+/**
+ * Resolves the caller on every request with permissions as they stand now, so role edits,
+ * disabling, logout and key revocation apply at the next request on every instance.
+ */
+@Injectable()
+export class AccessResolver {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cache: AccessCache,
+  ) {}
+
+  /** The principal of a verified access token, or null when the user or session no longer may act. */
+  async forAccessToken(userId: string, sessionId: string): Promise<Principal | null> {
+    const cached = await this.cache.readUser(userId, sessionId);
+    const sessionRevoked = cached
+      ? cached.sessionRevoked
+      : await this.sessionRevokedInDatabase(sessionId);
+    if (sessionRevoked) return null;
+    const grants = await this.userGrants(userId, cached?.grants);
+    if (!grants?.active) return null;
+    return {
+      type: 'user',
+      id: userId,
+      userId,
+      display: grants.display,
+      roles: grants.roles,
+      permissions: expandPermissions(grants.permissions),
+      sessionId,
+    };
+  }
+
+  /** The principal of an `X-API-Key` value, or null when it is unknown, wrong, expired or revoked. */
+  async forApiKey(presented: string): Promise<Principal | null> {
+    const parsed = parseApiKey(presented);
+    if (!parsed) return null;
+    const key = await this.apiKeyGrants(parsed.prefix);
+    if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) return null;
+    if (!hashesMatch(key.secretHash, sha256Hex(parsed.secret))) return null;
+    const creator = await this.userGrants(key.createdBy);
+    if (!creator?.active) return null;
+    // A key never outgrows its creator: it loses what the creator loses.
+    const creatorPermissions = expandPermissions(creator.permissions);
+    const permissions = new Set<Permission>(
+      [...expandPermissions(key.permissions)].filter((permission) =>
+        creatorPermissions.has(permission),
+      ),
+    );
+    return {
+      type: 'api_key',
+      id: key.id,
+      userId: key.createdBy,
+      display: `api-key:${key.name}`,
+      roles: [],
+      permissions,
+    };
+  }
+
+  private async userGrants(userId: string, cached?: string | null): Promise<UserGrants | null> {
+    if (cached) return JSON.parse(cached) as UserGrants;
+    const user = await this.dataSource.getRepository(User).findOne({
+      where: { id: userId },
+      relations: { roles: true },
+    });
+    if (!user) return null;
+    const grants: UserGrants = {
+      active: user.status === UserStatus.Active,
+      display: user.email ?? user.id,
+      roles: user.roles.map((role) => role.name).sort(),
+      permissions: [...new Set(user.roles.flatMap((role) => role.permissions))].sort(),
+    };
+    await this.cache.writeUser(userId, JSON.stringify(grants));
+    return grants;
+  }
+
+  private async apiKeyGrants(prefix: string): Promise<ApiKeyGrants | null> {
+    const cached = await this.cache.readApiKey(prefix);
+    if (cached) return JSON.parse(cached) as ApiKeyGrants;
+    const key = await this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('key')
+      .addSelect('key.secretHash')
+      .where('key.prefix = :prefix', { prefix })
+      .getOne();
+    if (!key) return null;
+    const grants: ApiKeyGrants = {
+      id: key.id,
+      name: key.name,
+      secretHash: key.secretHash,
+      createdBy: key.createdBy,
+      permissions: key.permissions,
+      expiresAt: key.expiresAt?.getTime() ?? null,
+      revoked: key.revokedAt !== null,
+    };
+    await this.cache.writeApiKey(prefix, JSON.stringify(grants));
+    return grants;
+  }
+
+  private async sessionRevokedInDatabase(sessionId: string): Promise<boolean> {
+    const session = await this.dataSource.getRepository(AuthSession).findOneBy({ id: sessionId });
+    return !session || session.revokedAt !== null;
+  }
+}
+
+export const API_KEY_PREFIX = 'bst';
+
+/** API keys read `bst_<prefix>_<secret>`; the prefix finds the row, the secret proves possession. */
+export function parseApiKey(value: string): { prefix: string; secret: string } | null {
+  const match = /^bst_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(value);
+  return match ? { prefix: match[1], secret: match[2] } : null;
+}

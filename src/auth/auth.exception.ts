@@ -1,0 +1,104 @@
+import { HttpStatus } from '@nestjs/common';
+import { ProblemException } from '@bastion/common';
+
+export enum AuthErrorCode {
+  InvalidCredentials = 'invalid-credentials',
+  MfaRequired = 'mfa-required',
+  InvalidOtp = 'invalid-otp',
+  InvalidToken = 'invalid-token',
+  InvalidRefreshToken = 'invalid-refresh-token',
+  LoginLocked = 'login-locked',
+  SignupDisabled = 'signup-disabled',
+  EmailTaken = 'email-taken',
+  WrongPassword = 'wrong-password',
+  MfaAlreadyEnabled = 'mfa-already-enabled',
+  MfaNotEnabled = 'mfa-not-enabled',
+  MfaNotSetUp = 'mfa-not-set-up',
+  RevocationUnavailable = 'revocation-unavailable',
+}
+
+interface AuthErrorShape {
+  status: HttpStatus;
+  title: string;
+  detail: string;
+}
+
+function describe(code: AuthErrorCode): AuthErrorShape {
+  switch (code) {
+    case AuthErrorCode.InvalidCredentials:
+      return {
+        status: 401,
+        title: 'Invalid credentials',
+        detail: 'The email or password is wrong.',
+      };
+    case AuthErrorCode.MfaRequired:
+      return {
+        status: 401,
+        title: 'MFA required',
+        detail: 'This account needs a one-time password (otp).',
+      };
+    case AuthErrorCode.InvalidOtp:
+      return {
+        status: 401,
+        title: 'Invalid one-time password',
+        detail: 'The one-time password is wrong or expired.',
+      };
+    case AuthErrorCode.InvalidToken:
+      return {
+        status: 401,
+        title: 'Unauthorized',
+        detail: 'Send a valid access token or API key.',
+      };
+    case AuthErrorCode.InvalidRefreshToken:
+      return {
+        status: 401,
+        title: 'Invalid refresh token',
+        detail: 'The refresh token is invalid, expired or revoked.',
+      };
+    case AuthErrorCode.LoginLocked:
+      return {
+        status: 429,
+        title: 'Too many failed logins',
+        detail: 'Too many failed logins. Retry later.',
+      };
+    case AuthErrorCode.SignupDisabled:
+      return { status: 404, title: 'Not found', detail: 'Self-service sign-up is disabled.' };
+    case AuthErrorCode.EmailTaken:
+      return {
+        status: 409,
+        title: 'Email taken',
+        detail: 'A user with this email already exists.',
+      };
+    case AuthErrorCode.WrongPassword:
+      return { status: 400, title: 'Wrong password', detail: 'The current password is wrong.' };
+    case AuthErrorCode.MfaAlreadyEnabled:
+      return {
+        status: 409,
+        title: 'MFA already enabled',
+        detail: 'Disable MFA before setting it up again.',
+      };
+    case AuthErrorCode.MfaNotEnabled:
+      return {
+        status: 409,
+        title: 'MFA not enabled',
+        detail: 'MFA is not enabled for this account.',
+      };
+    case AuthErrorCode.MfaNotSetUp:
+      return { status: 409, title: 'MFA not set up', detail: 'Call /v1/auth/mfa/setup first.' };
+    case AuthErrorCode.RevocationUnavailable:
+      return {
+        status: 503,
+        title: 'Service unavailable',
+        detail: 'Sessions cannot be revoked on every instance right now. Retry shortly.',
+      };
+  }
+}
+
+export class AuthException extends ProblemException {
+  constructor(
+    readonly code: AuthErrorCode,
+    headers?: Record<string, string>,
+  ) {
+    super({ ...describe(code), slug: code, headers });
+  }
+}

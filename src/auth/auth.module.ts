@@ -1,0 +1,56 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { AccessCache } from './access/access-cache';
+import { AccessResolver } from './access/access-resolver.service';
+import { AuthenticationGuard } from './access/authentication.guard';
+import { JwtStrategy } from './access/jwt.strategy';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { PasswordHasher } from './crypto/password-hasher';
+import { SecretBox } from './crypto/secret-box';
+import { ApiKey } from './entities/api-key.entity';
+import { AuthSession } from './entities/auth-session.entity';
+import { RefreshToken } from './entities/refresh-token.entity';
+import { LoginAttempts } from './login-attempts.service';
+import { OtpVerifier } from './mfa/otp-verifier';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [
+    PassportModule,
+    TypeOrmModule.forFeature([AuthSession, RefreshToken, ApiKey]),
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: config.auth.jwtSecret,
+        signOptions: { algorithm: 'HS256' },
+        verifyOptions: { algorithms: ['HS256'] },
+      }),
+    }),
+  ],
+  controllers: [AuthController],
+  providers: [
+    AccessCache,
+    AccessResolver,
+    AuthenticationGuard,
+    AuthService,
+    JwtStrategy,
+    LoginAttempts,
+    OtpVerifier,
+    PasswordHasher,
+    SecretBox,
+    SessionsService,
+  ],
+  exports: [
+    AccessCache,
+    AuthenticationGuard,
+    PasswordHasher,
+    SecretBox,
+    SessionsService,
+    OtpVerifier,
+  ],
+})
+export class AuthModule {}

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { NotFoundProblem, requestContext } from '@bastion/common';
+import { ALL_PERMISSIONS, Principal } from '@bastion/rbac';
+import { AuditWriter } from '../audit/audit-writer.service';
+import { toUserDto } from '../users/dto/user.dto';
+import { User, UserStatus } from '../users/entities/user.entity';
+import { AuthErrorCode, AuthException } from './auth.exception';
+import { PasswordHasher } from './crypto/password-hasher';
+import { LoginDto } from './dto/login.dto';
+import { MeDto } from './dto/me.dto';
+import { LoginAttempts } from './login-attempts.service';
+import { OtpVerifier } from './mfa/otp-verifier';
+import { SessionsService, TokenPair } from './sessions.service';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly attempts: LoginAttempts,
+    private readonly otp: OtpVerifier,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async login(dto: LoginDto): Promise<TokenPair> {
+    const ip = requestContext.current()?.ip ?? 'unknown';
+    const email = dto.email.trim().toLowerCase();
+    await this.attempts.assertAllowed(ip, email);
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .addSelect(['user.passwordHash', 'user.mfaSecret'])
+      .where('lower(user.email) = :email', { email })
+      .getOne();
+    // Always verify (against a decoy hash when the email is unknown) so both failures cost the same.
+    const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
+    if (!user || !passwordMatches || user.status !== UserStatus.Active) {
+      await this.fail(ip, email, user, 'invalid_credentials');
+      throw new AuthException(AuthErrorCode.InvalidCredentials);
+    }
+    if (user.mfaEnabled) {
+      if (!dto.otp) throw new AuthException(AuthErrorCode.MfaRequired);
+      if (!(await this.otp.verifyOnce(user.id, user.mfaSecret, dto.otp))) {
+        await this.fail(ip, email, user, 'invalid_otp');
+        throw new AuthException(AuthErrorCode.InvalidOtp);
+      }
+    }
+    await this.attempts.recordSuccess(email);
+    return this.dataSource.transaction(async (manager) => {
+      const pair = await this.sessions.start(manager, user);
+      await this.audit.record(manager, {
+        action: 'auth.login_succeeded',
+        resource: { type: 'user', id: user.id },
+        actor: { type: 'user', id: user.id, display: user.email },
+      });
+      return pair;
+    });
+  }
+
+  refresh(refreshToken: string): Promise<TokenPair> {
+    return this.sessions.rotate(refreshToken);
+  }
+
+  async logout(principal: Principal): Promise<void> {
+    const sessionIds = principal.sessionId ? [principal.sessionId] : [];
+    await this.dataSource.transaction(async (manager) => {
+      await this.sessions.revokeInTransaction(manager, sessionIds, 'logout');
+      await this.audit.record(manager, {
+        action: 'auth.logged_out',
+        resource: { type: 'session', id: principal.sessionId ?? null },
+      });
+    });
+    await this.sessions.propagate(sessionIds);
+  }
+
+  async me(principal: Principal): Promise<MeDto> {
+    const user = await this.dataSource
+      .getRepository(User)
+      .findOne({ where: { id: principal.userId }, relations: { roles: true } });
+    if (!user) throw new NotFoundProblem('User');
+    return {
+      actorType: principal.type,
+      user: toUserDto(user),
+      roles: principal.roles,
+      permissions: ALL_PERMISSIONS.filter((permission) => principal.permissions.has(permission)),
+    };
+  }
+
+  private async fail(ip: string, email: string, user: User | null, reason: string): Promise<void> {
+    await this.attempts.recordFailure(ip, email);
+    await this.audit.recordAlone({
+      action: 'auth.login_failed',
+      resource: { type: 'user', id: user?.id ?? null },
+      outcome: 'failure',
+      metadata: { reason },
+    });
+  }
+}

@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
+import { requestContext } from '@bastion/common';
+import { AuditWriter } from '../audit/audit-writer.service';
+import { AppConfig } from '../config/app-config';
+import { User, UserStatus } from '../users/entities/user.entity';
+import { AuthErrorCode, AuthException } from './auth.exception';
+import { AccessCache } from './access/access-cache';
+import { AccessTokenClaims } from './access/jwt.strategy';
+import { randomToken, sha256Hex } from './crypto/token-hash';
+import { AuthSession, SessionRevocationReason } from './entities/auth-session.entity';
+import { RefreshToken } from './entities/refresh-token.entity';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+/**
+ * Login sessions: one refresh-token family per sign-in. Refresh tokens are stored hashed and
+ * rotate on use; presenting a used one is reuse, which revokes the whole family.
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly jwt: JwtService,
+    private readonly config: AppConfig,
+    private readonly cache: AccessCache,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  /** Starts a session for a user who just proved who they are; call inside the login transaction. */
+  async start(manager: EntityManager, user: User): Promise<TokenPair> {
+    const context = requestContext.current();
+    const session = await manager.save(
+      manager.create(AuthSession, {
+        userId: user.id,
+        expiresAt: new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000),
+        revokedAt: null,
+        revokedReason: null,
+        ip: context?.ip ?? null,
+        userAgent: context?.userAgent?.slice(0, 512) ?? null,
+      }),
+    );
+    return this.issue(manager, session);
+  }
+
+  /** Exchanges a refresh token for a new pair; reuse of a spent one revokes its family. */
+  async rotate(presented: string): Promise<TokenPair> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const token = await manager
+        .getRepository(RefreshToken)
+        .createQueryBuilder('token')
+        .setLock('pessimistic_write')
+        .where('token.tokenHash = :hash', { hash: sha256Hex(presented) })
+        .getOne();
+      if (!token) return { kind: 'invalid' as const };
+      const session = await manager.findOneByOrFail(AuthSession, { id: token.sessionId });
+      const user = await manager.findOneByOrFail(User, { id: session.userId });
+      const actor = { type: 'user' as const, id: user.id, display: user.email ?? user.id };
+      if (token.usedAt !== null) {
+        if (session.revokedAt === null) {
+          await this.revokeInTransaction(manager, [session.id], 'refresh_reuse');
+          await this.audit.record(manager, {
+            action: 'auth.refresh_reuse_detected',
+            resource: { type: 'session', id: session.id },
+            outcome: 'denied',
+            actor,
+          });
+        }
+        return { kind: 'reused' as const, sessionId: session.id };
+      }
+      if (
+        session.revokedAt !== null ||
+        token.expiresAt <= new Date() ||
+        user.status !== UserStatus.Active
+      ) {
+        return { kind: 'invalid' as const };
+      }
+      await manager.update(RefreshToken, { id: token.id }, { usedAt: new Date() });
+      const pair = await this.issue(manager, session);
+      await this.audit.record(manager, {
+        action: 'auth.token_refreshed',
+        resource: { type: 'session', id: session.id },
+        actor,
+      });
+      return { kind: 'rotated' as const, pair };
+    });
+    if (outcome.kind === 'reused') await this.cache.revokeSessions([outcome.sessionId]);
+    if (outcome.kind !== 'rotated') throw new AuthException(AuthErrorCode.InvalidRefreshToken);
+    return outcome.pair;
+  }
+
+  /** Revokes sessions in the caller's transaction; call `propagate` after it commits. */
+  async revokeInTransaction(
+    manager: EntityManager,
+    sessionIds: string[],
+    reason: SessionRevocationReason,
+  ): Promise<void> {
+    if (sessionIds.length === 0) return;
+    await manager.update(
+      AuthSession,
+      { id: In(sessionIds), revokedAt: IsNull() },
+      { revokedAt: new Date(), revokedReason: reason },
+    );
+  }
+
+  /** Active sessions of a user, optionally all but one (the caller's own). */
+  async activeSessionIds(
+    manager: EntityManager,
+    userId: string,
+    except?: string,
+  ): Promise<string[]> {
+    const sessions = await manager.find(AuthSession, {
+      select: { id: true },
+      where: { userId, revokedAt: IsNull(), ...(except ? { id: Not(except) } : {}) },
+    });
+    return sessions.map((session) => session.id);
+  }
+
+  /** Tells every instance that these sessions' access tokens no longer work. */
+  propagate(sessionIds: string[]): Promise<void> {
+    return sessionIds.length > 0 ? this.cache.revokeSessions(sessionIds) : Promise.resolve();
+  }
+
+  private async issue(manager: EntityManager, session: AuthSession): Promise<TokenPair> {
+    const refreshToken = randomToken(32);
+    await manager.insert(RefreshToken, {
+      sessionId: session.id,
+      tokenHash: sha256Hex(refreshToken),
+      expiresAt: session.expiresAt,
+    });
+    const claims: AccessTokenClaims = { sub: session.userId, sid: session.id, typ: 'access' };
+    const accessToken = await this.jwt.signAsync(claims, {
+      expiresIn: this.config.auth.accessTtlSeconds,
+      jwtid: randomToken(12),
+    });
+    return {
+      accessToken,
+      refreshToken,
+      tokenType: 'Bearer',
+      expiresIn: this.config.auth.accessTtlSeconds,
+    };
+  }
+}

@@ -1,0 +1,186 @@
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { Environment } from './environment';
+
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+export interface DatabaseConfig {
+  /** Unset: embedded PGlite under `dataDir`. */
+  url?: string;
+  dataDir: string;
+}
+
+export interface RedisConfig {
+  /** Unset: in-process stores, single-instance mode. */
+  url?: string;
+  keyPrefix: string;
+}
+
+export interface AuthConfig {
+  jwtSecret: string;
+  accessTtlSeconds: number;
+  refreshTtlSeconds: number;
+  signupEnabled: boolean;
+  loginFailuresBeforeLockout: number;
+  loginWindowSeconds: number;
+  dataEncryptionKey: Buffer;
+}
+
+export interface BootstrapAdminConfig {
+  email?: string;
+  password?: string;
+}
+
+export interface RateLimitConfig {
+  ttlSeconds: number;
+  max: number;
+}
+
+export interface HttpConfig {
+  port: number;
+  corsOrigins: string[];
+  metricsToken?: string;
+}
+
+export interface AuditConfig {
+  signingKeyPem: string;
+}
+
+export interface PaymentsConfig {
+  sandboxWebhookSecret: string;
+}
+
+/** The one validated configuration object; classes inject it and read only their slice. */
+export class AppConfig {
+  constructor(
+    readonly production: boolean,
+    readonly logLevel: string,
+    readonly http: HttpConfig,
+    readonly database: DatabaseConfig,
+    readonly redis: RedisConfig,
+    readonly auth: AuthConfig,
+    readonly admin: BootstrapAdminConfig,
+    readonly rateLimit: RateLimitConfig,
+    readonly audit: AuditConfig,
+    readonly payments: PaymentsConfig,
+  ) {}
+}
+
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+
+export function parseDurationSeconds(value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
+  if (!match) throw new ConfigurationError(`Not a duration: ${value}`);
+  return Math.max(1, Math.round(Number(match[1]) * UNIT_SECONDS[match[2] ?? 's']));
+}
+
+export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Environment, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const messages = Object.values(error.constraints ?? {}).map((message) =>
+        message.startsWith(`${error.property} `)
+          ? message.slice(error.property.length + 1)
+          : message,
+      );
+      return `${error.property} ${messages.join('; ')}`;
+    });
+    throw new ConfigurationError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return env;
+}
+
+/**
+ * Secrets that may be generated outside production are kept under DATA_DIR so that restarts
+ * keep sessions, encrypted data and the audit signature valid.
+ */
+class GeneratedSecrets {
+  private readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'secrets');
+  }
+
+  read(name: string, create: () => string): string {
+    const file = join(this.dir, name);
+    if (existsSync(file)) return readFileSync(file, 'utf8');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const value = create();
+    writeFileSync(file, value, { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return value;
+  }
+}
+
+function requireInProduction(production: boolean, name: string, value: string | undefined): void {
+  if (production && !value) {
+    throw new ConfigurationError(
+      `Invalid configuration:\n  ${name} is required when NODE_ENV=production`,
+    );
+  }
+}
+
+export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
+  const env = validateEnvironment(raw);
+  const production = env.NODE_ENV === 'production';
+  const dataDir = resolve(env.DATA_DIR);
+  requireInProduction(production, 'JWT_SECRET', env.JWT_SECRET);
+  requireInProduction(production, 'DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY);
+  requireInProduction(production, 'AUDIT_SIGNING_KEY', env.AUDIT_SIGNING_KEY);
+  const secrets = new GeneratedSecrets(dataDir);
+
+  const signingKeyPem =
+    env.AUDIT_SIGNING_KEY ??
+    secrets.read('audit-signing-key.pem', () =>
+      generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    );
+  if (createPrivateKey(signingKeyPem).asymmetricKeyType !== 'ed25519') {
+    throw new ConfigurationError(
+      'Invalid configuration:\n  AUDIT_SIGNING_KEY must be an Ed25519 key',
+    );
+  }
+
+  return new AppConfig(
+    production,
+    env.LOG_LEVEL,
+    {
+      port: env.PORT,
+      corsOrigins: (env.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+      metricsToken: env.METRICS_TOKEN,
+    },
+    { url: env.DATABASE_URL, dataDir },
+    { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    {
+      jwtSecret:
+        env.JWT_SECRET ?? secrets.read('jwt-secret', () => randomBytes(48).toString('base64url')),
+      accessTtlSeconds: parseDurationSeconds(env.JWT_ACCESS_TTL),
+      refreshTtlSeconds: parseDurationSeconds(env.JWT_REFRESH_TTL),
+      signupEnabled: env.SIGNUP_ENABLED,
+      loginFailuresBeforeLockout: env.LOGIN_RATE_LIMIT_MAX,
+      loginWindowSeconds: 15 * 60,
+      dataEncryptionKey: Buffer.from(
+        env.DATA_ENCRYPTION_KEY ??
+          secrets.read('data-encryption-key', () => randomBytes(32).toString('base64')),
+        'base64',
+      ),
+    },
+    { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
+    { ttlSeconds: env.RATE_LIMIT_TTL, max: env.RATE_LIMIT_MAX },
+    { signingKeyPem },
+    {
+      sandboxWebhookSecret:
+        env.SANDBOX_WEBHOOK_SECRET ??
+        secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+    },
+  );
+}

@@ -1,0 +1,95 @@
+import { Controller, Get, Headers, Header, VERSION_NEUTRAL } from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
+import { SharedStore } from '@bastion/database';
+import { Public } from '@bastion/rbac';
+import { ProblemException } from '@bastion/common';
+import { timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from './metrics.service';
+
+@ApiTags('operations')
+@Public()
+@SkipThrottle()
+@Controller({ version: VERSION_NEUTRAL })
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly store: SharedStore,
+    private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('health/live')
+  @ApiOperation({ summary: 'Liveness: the process is up' })
+  @ApiOkResponse({ description: 'The process is up.', schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  @Get('health/ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database and Redis are reachable' })
+  @ApiOkResponse({ description: 'Ready to serve.' })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is unreachable.' })
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+      async () => {
+        const indicator = this.indicators.check('sharedStore');
+        try {
+          await this.store.ping();
+          return indicator.up({ mode: this.store.distributed ? 'redis' : 'in-process' });
+        } catch {
+          return indicator.down();
+        }
+      },
+    ]);
+  }
+
+  @Get('metrics')
+  @ApiOperation({
+    summary: 'Prometheus metrics',
+    description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text exposition format.', schema: { type: 'string' } })
+  @ApiUnauthorizedResponse({
+    description: 'METRICS_TOKEN is set and the bearer token does not match.',
+  })
+  @Header('content-type', 'text/plain; version=0.0.4')
+  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+    const token = this.config.http.metricsToken;
+    if (token && !bearerMatches(authorization, token)) {
+      throw new ProblemException({
+        status: 401,
+        slug: 'unauthorized',
+        title: 'Unauthorized',
+        detail: 'Send Authorization: Bearer <METRICS_TOKEN>.',
+      });
+    }
+    return this.metrics.registry.metrics();
+  }
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const presented = Buffer.from(header ?? '');
+  const expected = Buffer.from(`Bearer ${token}`);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}

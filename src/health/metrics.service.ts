@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { DataSource } from 'typeorm';
+
+interface PgPoolLike {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+/** Prometheus metrics of this process: HTTP traffic by route pattern, event loop, DB pool. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  readonly rateLimitFailOpen: Counter;
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly duration: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    collectDefaultMetrics({
+      register: this.registry,
+      prefix: 'bastion_',
+      eventLoopMonitoringPrecision: 20,
+    });
+    this.requests = new Counter({
+      name: 'bastion_http_requests_total',
+      help: 'HTTP requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'bastion_http_request_duration_seconds',
+      help: 'HTTP request latency by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.rateLimitFailOpen = new Counter({
+      name: 'bastion_rate_limit_fail_open_total',
+      help: 'Requests let through because the rate-limit storage was unavailable',
+      registers: [this.registry],
+    });
+    const pool = () => (dataSource.driver as unknown as { master?: PgPoolLike }).master;
+    const poolGauge = (name: string, help: string, read: (pool: PgPoolLike) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const current = pool();
+          if (current) this.set(read(current));
+        },
+      });
+    poolGauge('bastion_db_pool_connections', 'Open database connections', (p) => p.totalCount);
+    poolGauge('bastion_db_pool_idle_connections', 'Idle database connections', (p) => p.idleCount);
+    poolGauge(
+      'bastion_db_pool_waiting_requests',
+      'Queries waiting for a connection',
+      (p) => p.waitingCount,
+    );
+  }
+
+  /** Records every response under its route pattern (`/v1/users/:id`), never the raw URL. */
+  instrument(fastify: FastifyInstance): void {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const labels = {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      };
+      this.requests.inc(labels);
+      this.duration.observe(labels, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+}

@@ -1,0 +1,125 @@
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { login, signedIn } from './support/factories';
+
+describe('platform: errors, request ids, health, docs', () => {
+  let env: TestEnvironment;
+  let api: TestInstance;
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+    api = await env.start();
+  });
+  afterAll(() => env.close());
+
+  it('answers an unknown route with problem+json 404 and a request id', async () => {
+    const response = await api.http().get('/v1/no-such-route').expect(404);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({
+      type: 'https://bastion.dev/problems/not-found',
+      status: 404,
+      instance: '/v1/no-such-route',
+      requestId: response.headers['x-request-id'],
+    });
+  });
+
+  it('echoes a sane X-Request-Id and replaces an unsafe one', async () => {
+    const kept = await api
+      .http()
+      .get('/health/live')
+      .set('x-request-id', 'abc.DEF-123_x')
+      .expect(200);
+    expect(kept.headers['x-request-id']).toBe('abc.DEF-123_x');
+    const replaced = await api
+      .http()
+      .get('/health/live')
+      .set('x-request-id', 'bad id!')
+      .expect(200);
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const tooLong = await api
+      .http()
+      .get('/health/live')
+      .set('x-request-id', 'a'.repeat(129))
+      .expect(200);
+    expect(tooLong.headers['x-request-id']).not.toBe('a'.repeat(129));
+  });
+
+  it('rejects malformed JSON (400), other media types (415) and bodies over 1 MB (413)', async () => {
+    const malformed = await api
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send('{"email": ')
+      .expect(400);
+    expect(malformed.headers['content-type']).toMatch(/problem\+json/);
+    const text = await api
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'text/plain')
+      .send('hi')
+      .expect(415);
+    expect(text.body.status).toBe(415);
+    const huge = await api
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ email: 'a@b.co', password: 'x'.repeat(1024 * 1024 + 10) }))
+      .expect(413);
+    expect(huge.body.status).toBe(413);
+  });
+
+  it('lists one error per bad field and rejects unknown fields', async () => {
+    const response = await api
+      .http()
+      .post('/v1/auth/login')
+      .send({ email: 'not-an-email', password: 5, roles: ['admin'] })
+      .expect(400);
+    const fields = (response.body.errors as { field: string }[]).map((error) => error.field).sort();
+    expect(fields).toEqual(['email', 'password', 'roles']);
+  });
+
+  it('requires a credential on protected routes', async () => {
+    const response = await api.http().get('/v1/auth/me').expect(401);
+    expect(response.body.type).toBe('https://bastion.dev/problems/invalid-token');
+    await api.http().get('/v1/auth/me').set('authorization', 'Bearer not-a-jwt').expect(401);
+  });
+
+  it('reports liveness and readiness', async () => {
+    await api.http().get('/health/live').expect(200, { status: 'ok' });
+    const ready = await api.http().get('/health/ready').expect(200);
+    expect(ready.body.status).toBe('ok');
+    expect(ready.body.info.database.status).toBe('up');
+  });
+
+  it('sets security headers', async () => {
+    const response = await api.http().get('/health/live').expect(200);
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('serves the OpenAPI document and Swagger UI', async () => {
+    const document = await api.http().get('/docs/openapi.json').expect(200);
+    expect(document.body.openapi).toMatch(/^3\./);
+    expect(document.body.paths['/v1/auth/me'].get['x-permissions']).toEqual([]);
+    await api.http().get('/docs').expect(200);
+  });
+
+  it('exposes Prometheus metrics by route pattern', async () => {
+    const admin = await login(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    await api.http().get('/v1/auth/me').set(admin.auth).expect(200);
+    const metrics = await api.http().get('/metrics').expect(200);
+    expect(metrics.text).toContain(
+      'bastion_http_requests_total{method="GET",route="/v1/auth/me",status="200"}',
+    );
+    expect(metrics.text).toContain('bastion_http_request_duration_seconds_bucket');
+    expect(metrics.text).toContain('bastion_nodejs_eventloop_lag_seconds');
+    expect(metrics.text).toContain('bastion_db_pool_connections');
+  });
+
+  it('serves /me for a signed-in customer with effective permissions', async () => {
+    const customer = await signedIn(api, ['customer']);
+    const me = await api.http().get('/v1/auth/me').set(customer.auth).expect(200);
+    expect(me.body.roles).toEqual(['customer']);
+    expect(me.body.permissions).toContain('orders:read:own');
+    expect(me.body.permissions).not.toContain('orders:read:any');
+  });
+});
