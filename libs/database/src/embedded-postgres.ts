@@ -34,7 +34,10 @@ export class DataDirectoryLock {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = Number(readFileSync(path, 'utf8'));
-        if (holder !== process.pid && Number.isInteger(holder) && processIsAlive(holder)) {
+        // Only a positive pid names a process: an empty file reads as 0, and kill(0 or -1, 0)
+        // would probe the process group or every process and always answer "alive". The holder
+        // may be this very process: two data sources on one directory lose writes just the same.
+        if (Number.isInteger(holder) && holder > 0 && processIsAlive(holder)) {
           throw new DataDirectoryLockedError(
             `The embedded database in ${directory} is in use by process ${holder}. ` +
               'Stop it, or set DATA_DIR or DATABASE_URL to run another instance.',

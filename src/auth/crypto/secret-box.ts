@@ -3,6 +3,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { AppConfig } from '../../config/app-config';
 
 const VERSION = 'v1';
+const TAG_LENGTH = 16;
 
 /** AES-256-GCM with a random nonce; the output names its format version for key rotation. */
 @Injectable()
@@ -24,11 +25,16 @@ export class SecretBox {
   }
 
   open(box: string): string {
-    const [version, nonce, tag, sealed] = box.split('.');
-    if (version !== VERSION || !sealed) {
+    const parts = box.split('.');
+    const [version, nonce, tag, sealed] = parts;
+    // Exactly four parts: the ciphertext of an empty plaintext is itself empty.
+    if (version !== VERSION || parts.length !== 4) {
       throw new Error('Unknown sealed secret format');
     }
-    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'));
+    // A fixed tag length: GCM would otherwise accept a tag truncated to as little as 4 bytes.
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(nonce, 'base64url'), {
+      authTagLength: TAG_LENGTH,
+    });
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([
       decipher.update(Buffer.from(sealed, 'base64url')),
