@@ -115,6 +115,25 @@ describe('platform: errors, request ids, health, docs', () => {
     expect(metrics.text).toContain('bastion_db_pool_connections');
   });
 
+  it('never mixes up concurrent callers: each request sees its own identity', async () => {
+    const callers = await Promise.all([
+      signedIn(api, ['customer']),
+      signedIn(api, ['manager']),
+      signedIn(api, ['auditor']),
+      signedIn(api, ['customer']),
+    ]);
+    const requests = Array.from({ length: 40 }, (_, index) => callers[index % callers.length]);
+    const answers = await Promise.all(
+      requests.map(async (caller) => {
+        const response = await api.http().get('/v1/auth/me').set(caller.auth).timeout(10_000);
+        return { expected: caller.id, status: response.status, seen: response.body.user?.id };
+      }),
+    );
+    for (const answer of answers) {
+      expect(answer).toEqual({ expected: answer.expected, status: 200, seen: answer.expected });
+    }
+  });
+
   it('serves /me for a signed-in customer with effective permissions', async () => {
     const customer = await signedIn(api, ['customer']);
     const me = await api.http().get('/v1/auth/me').set(customer.auth).expect(200);

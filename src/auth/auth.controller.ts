@@ -1,8 +1,14 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
@@ -10,21 +16,30 @@ import {
 import { Throttle } from '@nestjs/throttler';
 import { Authenticated, CurrentPrincipal, Public } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
+import { UserDto } from '../users/dto/user.dto';
+import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
+import { CREDENTIAL_THROTTLE } from './credential-throttle';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';
+import { RegisterDto } from './dto/register.dto';
 import { TokenPair } from './sessions.service';
 
-const LOGIN_THROTTLE = { default: { limit: 20, ttl: 60_000 } };
+const REVOCATION_UNAVAILABLE =
+  'The revocation could not be propagated to every instance (`/revocation-unavailable`); retry.';
 
 @ApiTags('auth')
 @Controller({ path: 'auth', version: '1' })
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly account: AccountService,
+  ) {}
 
   @Post('login')
   @Public()
-  @Throttle(LOGIN_THROTTLE)
+  @Throttle(CREDENTIAL_THROTTLE)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password (and a TOTP code when MFA is on)' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -39,11 +54,12 @@ export class AuthController {
 
   @Post('refresh')
   @Public()
-  @Throttle(LOGIN_THROTTLE)
+  @Throttle(CREDENTIAL_THROTTLE)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Exchange a refresh token for a new token pair (rotation)' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or reused refresh token.' })
+  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   refresh(@Body() dto: RefreshDto): Promise<TokenPair> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -53,8 +69,23 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh tokens and access tokens stop working' })
   @ApiNoContentResponse({ description: 'Logged out.' })
+  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     return this.auth.logout(principal);
+  }
+
+  @Post('register')
+  @Public()
+  @Throttle(CREDENTIAL_THROTTLE)
+  @ApiOperation({
+    summary: 'Sign up as a customer (only when SIGNUP_ENABLED=true)',
+    description: 'Any field other than `email`, `password` and `name` (e.g. `roles`) is a 400.',
+  })
+  @ApiCreatedResponse({ type: UserDto, description: 'The new user, with the role `customer`.' })
+  @ApiNotFoundResponse({ description: 'Self-service sign-up is disabled (`/signup-disabled`).' })
+  @ApiConflictResponse({ description: 'A user with this email exists (`/email-taken`).' })
+  register(@Body() dto: RegisterDto): Promise<UserDto> {
+    return this.account.register(dto);
   }
 
   @Get('me')
@@ -63,5 +94,25 @@ export class AuthController {
   @ApiOkResponse({ type: MeDto })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.auth.me(principal);
+  }
+
+  @Post('password')
+  @Authenticated('signed-in users only; an API key gets 403')
+  @Throttle(CREDENTIAL_THROTTLE)
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: "Change the caller's password; every other session is signed out",
+  })
+  @ApiNoContentResponse({ description: 'Changed; only this session stays signed in.' })
+  @ApiBadRequestResponse({
+    description: 'Invalid body, or the current password is wrong (`/wrong-password`).',
+  })
+  @ApiForbiddenResponse({ description: 'The caller is an API key, not a signed-in user.' })
+  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
+  changePassword(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<void> {
+    return this.account.changePassword(principal, dto);
   }
 }

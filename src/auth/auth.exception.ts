@@ -1,5 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
-import { ProblemException } from '@bastion/common';
+import { FieldError, ProblemException } from '@bastion/common';
 
 export enum AuthErrorCode {
   InvalidCredentials = 'invalid-credentials',
@@ -14,6 +14,10 @@ export enum AuthErrorCode {
   MfaAlreadyEnabled = 'mfa-already-enabled',
   MfaNotEnabled = 'mfa-not-enabled',
   MfaNotSetUp = 'mfa-not-set-up',
+  MfaCodeRejected = 'mfa-code-rejected',
+  UserCredentialRequired = 'user-credential-required',
+  ApiKeyCannotMintKeys = 'api-key-cannot-mint-keys',
+  PermissionsNotHeld = 'permissions-not-held',
   RevocationUnavailable = 'revocation-unavailable',
 }
 
@@ -21,6 +25,9 @@ interface AuthErrorShape {
   status: HttpStatus;
   title: string;
   detail: string;
+  /** The problem type's slug when it is not the code itself. */
+  slug?: string;
+  errors?: FieldError[];
 }
 
 function describe(code: AuthErrorCode): AuthErrorShape {
@@ -70,7 +77,12 @@ function describe(code: AuthErrorCode): AuthErrorShape {
         detail: 'A user with this email already exists.',
       };
     case AuthErrorCode.WrongPassword:
-      return { status: 400, title: 'Wrong password', detail: 'The current password is wrong.' };
+      return {
+        status: 400,
+        title: 'Wrong password',
+        detail: 'The current password is wrong.',
+        errors: [{ field: 'currentPassword', message: 'is wrong' }],
+      };
     case AuthErrorCode.MfaAlreadyEnabled:
       return {
         status: 409,
@@ -85,6 +97,33 @@ function describe(code: AuthErrorCode): AuthErrorShape {
       };
     case AuthErrorCode.MfaNotSetUp:
       return { status: 409, title: 'MFA not set up', detail: 'Call /v1/auth/mfa/setup first.' };
+    // Same problem type as a wrong code at login, but a 400: the caller is authenticated already.
+    case AuthErrorCode.MfaCodeRejected:
+      return {
+        status: 400,
+        slug: AuthErrorCode.InvalidOtp,
+        title: 'Invalid one-time password',
+        detail: 'The one-time password is wrong, expired or already used.',
+        errors: [{ field: 'otp', message: 'is wrong, expired or already used' }],
+      };
+    case AuthErrorCode.UserCredentialRequired:
+      return {
+        status: 403,
+        title: 'Forbidden',
+        detail: 'Only a signed-in user can do this; API keys cannot.',
+      };
+    case AuthErrorCode.ApiKeyCannotMintKeys:
+      return {
+        status: 403,
+        title: 'Forbidden',
+        detail: 'An API key cannot create API keys; sign in as a user.',
+      };
+    case AuthErrorCode.PermissionsNotHeld:
+      return {
+        status: 403,
+        title: 'Forbidden',
+        detail: 'You cannot grant permissions you do not hold yourself.',
+      };
     case AuthErrorCode.RevocationUnavailable:
       return {
         status: 503,
@@ -99,6 +138,6 @@ export class AuthException extends ProblemException {
     readonly code: AuthErrorCode,
     headers?: Record<string, string>,
   ) {
-    super({ ...describe(code), slug: code, headers });
+    super({ slug: code, ...describe(code), headers });
   }
 }

@@ -4,9 +4,12 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { AccessCache } from './access/access-cache';
+import { AccountService } from './account.service';
 import { AccessResolver } from './access/access-resolver.service';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { JwtStrategy } from './access/jwt.strategy';
+import { ApiKeysController } from './api-keys/api-keys.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { PasswordHasher } from './crypto/password-hasher';
@@ -15,6 +18,8 @@ import { ApiKey } from './entities/api-key.entity';
 import { AuthSession } from './entities/auth-session.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
 import { LoginAttempts } from './login-attempts.service';
+import { MfaController } from './mfa/mfa.controller';
+import { MfaService } from './mfa/mfa.service';
 import { OtpVerifier } from './mfa/otp-verifier';
 import { SessionsService } from './sessions.service';
 
@@ -31,14 +36,17 @@ import { SessionsService } from './sessions.service';
       }),
     }),
   ],
-  controllers: [AuthController],
+  controllers: [AuthController, MfaController, ApiKeysController],
   providers: [
     AccessCache,
     AccessResolver,
+    AccountService,
+    ApiKeysService,
     AuthenticationGuard,
     AuthService,
     JwtStrategy,
     LoginAttempts,
+    MfaService,
     OtpVerifier,
     PasswordHasher,
     SecretBox,

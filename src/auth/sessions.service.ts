@@ -8,7 +8,7 @@ import { AppConfig } from '../config/app-config';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { AccessCache } from './access/access-cache';
-import { AccessTokenClaims } from './access/jwt.strategy';
+import { AccessTokenClaims } from './access/access-token';
 import { randomToken, sha256Hex } from './crypto/token-hash';
 import { AuthSession, SessionRevocationReason } from './entities/auth-session.entity';
 import { RefreshToken } from './entities/refresh-token.entity';

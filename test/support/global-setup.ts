@@ -10,7 +10,8 @@ import {
   databaseUrl,
   EMBEDDED_SEED_FILE,
   SEED_FILE_ENV,
-  TEMPLATE_DATABASE,
+  TEMPLATE_DATABASE_ENV,
+  templateDatabase,
   withAdminClient,
 } from './test-database';
 
@@ -24,13 +25,13 @@ async function migrate(dataSource: DataSource): Promise<void> {
 export default async function globalSetup(): Promise<void> {
   const base = process.env.DATABASE_URL;
   if (base) {
+    const template = templateDatabase();
+    process.env[TEMPLATE_DATABASE_ENV] = template;
     await withAdminClient(base, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-      await client.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+      await client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+      await client.query(`CREATE DATABASE ${template}`);
     });
-    await migrate(
-      await createDataSource({ url: databaseUrl(base, TEMPLATE_DATABASE), dataDir: '' }),
-    );
+    await migrate(await createDataSource({ url: databaseUrl(base, template), dataDir: '' }));
     return;
   }
   const pglite = await PGlite.create('memory://');

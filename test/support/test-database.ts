@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
-export const TEMPLATE_DATABASE = 'bastion_test_template';
-export const EMBEDDED_SEED_FILE = join(
-  tmpdir(),
-  `bastion-test-seed-${process.ppid}-${process.pid}.tar`,
-);
+// Named per run (global setup exports it to the test files) so that concurrent runs do not collide.
+export const TEMPLATE_DATABASE_ENV = 'BASTION_TEST_TEMPLATE';
+export const EMBEDDED_SEED_FILE = join(tmpdir(), `bastion-test-seed-${process.pid}.tar`);
 export const SEED_FILE_ENV = 'BASTION_TEST_SEED_FILE';
+
+export function templateDatabase(): string {
+  return process.env[TEMPLATE_DATABASE_ENV] ?? `bastion_test_template_${process.pid}`;
+}
 
 export function databaseUrl(base: string, database: string): string {
   const url = new URL(base);
@@ -45,7 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   }
   const name = `bastion_test_${randomUUID().replace(/-/g, '')}`;
   await withAdminClient(base, (client) =>
-    client.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`),
+    client.query(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase()}`),
   );
   return {
     url: databaseUrl(base, name),

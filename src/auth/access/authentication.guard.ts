@@ -1,55 +1,60 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import passport from 'passport';
 import { requestContext } from '@bastion/common';
 import { IS_PUBLIC, Principal, RequestWithPrincipal } from '@bastion/rbac';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 import { AccessResolver } from './access-resolver.service';
+import { JwtStrategy } from './jwt.strategy';
 
 const API_KEY_HEADER = 'x-api-key';
 
-/** Global: every route needs a bearer token or an API key unless it is marked @Public(). */
+/**
+ * Global: every route needs a bearer token or an API key unless it is marked @Public().
+ * A bearer token wins over an API key when both are sent.
+ */
 @Injectable()
-export class AuthenticationGuard extends AuthGuard('jwt') {
+export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly access: AccessResolver,
-  ) {
-    super({ property: 'principal', session: false });
-  }
+    private readonly jwtStrategy: JwtStrategy,
+  ) {}
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (
-      this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [
-        context.getHandler(),
-        context.getClass(),
-      ])
-    ) {
-      return true;
-    }
-    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
-    const apiKey = request.headers[API_KEY_HEADER];
-    if (typeof apiKey === 'string' && !request.headers.authorization) {
-      const principal = await this.access.forApiKey(apiKey);
-      if (!principal) throw new AuthException(AuthErrorCode.InvalidToken);
-      request.principal = principal;
-    } else {
-      await (super.canActivate(context) as Promise<boolean>);
-    }
-    this.rememberActor(request.principal);
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<RequestWithPrincipal>();
+    const principal = await this.authenticate(request, http.getResponse());
+    if (!principal) throw new AuthException(AuthErrorCode.InvalidToken);
+    request.principal = principal;
+    const current = requestContext.current();
+    if (current)
+      current.actor = { type: principal.type, id: principal.id, display: principal.display };
     return true;
   }
 
-  override handleRequest<TUser = Principal>(error: unknown, principal: TUser | false): TUser {
-    if (error instanceof AuthException) throw error;
-    if (error || !principal) throw new AuthException(AuthErrorCode.InvalidToken);
-    return principal;
-  }
-
-  private rememberActor(principal: Principal | undefined): void {
-    const context = requestContext.current();
-    if (context && principal) {
-      context.actor = { type: principal.type, id: principal.id, display: principal.display };
+  private async authenticate(
+    request: RequestWithPrincipal,
+    response: unknown,
+  ): Promise<Principal | null> {
+    if (request.headers.authorization === undefined) {
+      const apiKey = request.headers[API_KEY_HEADER];
+      return typeof apiKey === 'string' ? this.access.forApiKey(apiKey) : null;
     }
+    // This app's strategy, not a name: Passport's name registry is process-wide, and several app
+    // instances in one process (the multi-instance tests) would share the last one registered.
+    // Passport sets its result callbacks on the object it is given, so each request gets its own.
+    const strategy = Object.create(this.jwtStrategy) as JwtStrategy;
+    return new Promise<Principal | null>((resolve, reject) => {
+      const middleware = passport.authenticate(
+        strategy,
+        { session: false },
+        (error: Error | null, principal: Principal | false) =>
+          error ? reject(error) : resolve(principal || null),
+      ) as (req: unknown, res: unknown, next: (error?: Error) => void) => void;
+      middleware(request, response, (error) => (error ? reject(error) : resolve(null)));
+    });
   }
 }

@@ -4,15 +4,11 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Principal } from '@bastion/rbac';
 import { AppConfig } from '../../config/app-config';
 import { AccessResolver } from './access-resolver.service';
+import { isAccessTokenClaims } from './access-token';
 
-export interface AccessTokenClaims {
-  sub: string;
-  sid: string;
-  typ: 'access';
-}
-
+/** Verifies the bearer JWT (HS256) and resolves its principal as it stands now. */
 @Injectable()
-export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(
     config: AppConfig,
     private readonly access: AccessResolver,
@@ -25,14 +21,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     });
   }
 
-  async validate(claims: AccessTokenClaims): Promise<Principal | false> {
-    if (
-      claims.typ !== 'access' ||
-      typeof claims.sub !== 'string' ||
-      typeof claims.sid !== 'string'
-    ) {
-      return false;
-    }
+  async validate(claims: unknown): Promise<Principal | false> {
+    if (!isAccessTokenClaims(claims)) return false;
     return (await this.access.forAccessToken(claims.sub, claims.sid)) ?? false;
   }
 }

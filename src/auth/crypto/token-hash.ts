@@ -13,3 +13,19 @@ export function hashesMatch(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+// The largest multiple of 62 below 256: bytes above it are skipped so every character is equally likely.
+const UNBIASED_BYTE_LIMIT = 248;
+
+export function randomAlphanumeric(length: number): string {
+  let result = '';
+  while (result.length < length) {
+    for (const byte of randomBytes(length)) {
+      if (byte < UNBIASED_BYTE_LIMIT && result.length < length) {
+        result += ALPHANUMERIC[byte % ALPHANUMERIC.length];
+      }
+    }
+  }
+  return result;
+}

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageMetaDto } from '@bastion/common';
 import { User, UserStatus } from '../entities/user.entity';
 
 export class UserDto {
@@ -52,4 +53,9 @@ export function toUserDto(user: User): UserDto {
     createdAt: user.createdAt.toISOString(),
     updatedAt: user.updatedAt.toISOString(),
   };
+}
+
+export class UserPageDto extends PageMetaDto {
+  @ApiProperty({ type: [UserDto] })
+  data!: UserDto[];
 }

@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import {
+  decodeCursor,
+  KeysetCursor,
+  NotFoundProblem,
+  Page,
+  PageQueryDto,
+  toPage,
+  ValidationProblem,
+} from '@bastion/common';
+import { missingPermissions, Principal } from '@bastion/rbac';
+import { AuditWriter } from '../../audit/audit-writer.service';
+import { AccessCache } from '../access/access-cache';
+import { API_KEY_PREFIX } from '../access/access-resolver.service';
+import { AuthErrorCode, AuthException } from '../auth.exception';
+import { randomAlphanumeric, randomToken, sha256Hex } from '../crypto/token-hash';
+import { ApiKey } from '../entities/api-key.entity';
+import { ApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
+import { CreateApiKeyDto } from './dto/create-api-key.dto';
+
+const PREFIX_LENGTH = 12;
+const SECRET_BYTES = 32;
+// created_at with its full microsecond precision: a JavaScript Date would cut it to milliseconds
+// and a cursor built from it could skip or repeat rows created within the same millisecond.
+const CREATED_AT_TEXT = `to_char(key.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * API keys of service accounts. Each key acts for the user who created it and never holds more
+ * than that user does (checked here at creation and again on every request by AccessResolver).
+ *
+ * Listing and revoking are scoped to the keys the caller's user created, for admins too: a key
+ * is a personal delegation of its creator's rights, and a hidden key is as good as absent (404).
+ * An API key holding apikeys:manage may list and revoke its creator's keys but not mint new ones.
+ */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cache: AccessCache,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    if (principal.type !== 'user') throw new AuthException(AuthErrorCode.ApiKeyCannotMintKeys);
+    if (missingPermissions(principal.permissions, dto.permissions).length > 0) {
+      throw new AuthException(AuthErrorCode.PermissionsNotHeld);
+    }
+    const prefix = randomAlphanumeric(PREFIX_LENGTH);
+    const secret = randomToken(SECRET_BYTES);
+    const permissions = [...new Set(dto.permissions)].sort();
+    const key = await this.dataSource.transaction(async (manager) => {
+      const created = await manager.save(
+        manager.create(ApiKey, {
+          name: dto.name,
+          prefix,
+          secretHash: sha256Hex(secret),
+          permissions,
+          createdBy: principal.userId,
+          expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
+          revokedAt: null,
+          lastUsedAt: null,
+        }),
+      );
+      await this.audit.record(manager, {
+        action: 'apikey.created',
+        resource: { type: 'api_key', id: created.id },
+        changes: {
+          before: null,
+          after: { name: created.name, prefix, permissions, expiresAt: created.expiresAt },
+        },
+      });
+      return created;
+    });
+    return { ...toApiKeyDto(key), key: `${API_KEY_PREFIX}_${prefix}_${secret}` };
+  }
+
+  /** The caller's keys, newest first, revoked ones included (with `revokedAt`). */
+  async list(principal: Principal, query: PageQueryDto): Promise<Page<ApiKeyDto>> {
+    const builder = this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('key')
+      .addSelect(CREATED_AT_TEXT, 'cursor_key')
+      .where('key.created_by = :userId', { userId: principal.userId })
+      .orderBy('key.created_at', 'DESC')
+      .addOrderBy('key.id', 'DESC')
+      .limit(query.limit + 1);
+    if (query.cursor) {
+      const after = parseCursor(query.cursor);
+      builder.andWhere('(key.created_at, key.id) < (CAST(:createdAt AS timestamptz), :id)', {
+        createdAt: after.key,
+        id: after.id,
+      });
+    }
+    const { entities, raw } = await builder.getRawAndEntities<{ cursor_key: string }>();
+    const cursorKeys = new Map(entities.map((key, index) => [key.id, raw[index].cursor_key]));
+    return toPage(entities, query.limit, toApiKeyDto, (key) => ({
+      key: cursorKeys.get(key.id) as string,
+      id: key.id,
+    }));
+  }
+
+  /** Revokes one of the caller's keys; every instance refuses it from the next request on. */
+  async revoke(principal: Principal, id: string): Promise<void> {
+    const prefix = await this.dataSource.transaction(async (manager) => {
+      const key = await this.lockOwnedKey(manager, principal, id);
+      // Revoking twice changes nothing and stays a success, as DELETE is idempotent.
+      if (key.revokedAt !== null) return key.prefix;
+      const revokedAt = new Date();
+      await manager.update(ApiKey, { id: key.id }, { revokedAt });
+      await this.audit.record(manager, {
+        action: 'apikey.revoked',
+        resource: { type: 'api_key', id: key.id },
+        changes: { before: { revokedAt: null }, after: { revokedAt } },
+        metadata: { name: key.name, prefix: key.prefix },
+      });
+      return key.prefix;
+    });
+    await this.cache.forgetApiKey(prefix);
+  }
+
+  private async lockOwnedKey(
+    manager: EntityManager,
+    principal: Principal,
+    id: string,
+  ): Promise<ApiKey> {
+    const key = await manager
+      .createQueryBuilder(ApiKey, 'key')
+      .setLock('pessimistic_write')
+      .where('key.id = :id AND key.created_by = :userId', { id, userId: principal.userId })
+      .getOne();
+    if (!key) throw new NotFoundProblem('API key');
+    return key;
+  }
+}
+
+function parseCursor(raw: string): KeysetCursor {
+  const cursor = decodeCursor(raw);
+  if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
+    throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+  }
+  return cursor;
+}

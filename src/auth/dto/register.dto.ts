@@ -1,0 +1,35 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+
+const trimmed = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim() : value;
+
+export const PASSWORD_MIN_LENGTH = 12;
+// Bounds the work one request can ask of argon2.
+export const PASSWORD_MAX_LENGTH = 1024;
+
+export class RegisterDto {
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
+  @Transform(trimmed)
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+  })
+  @IsString()
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password!: string;
+
+  @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 200 })
+  @Transform(trimmed)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+}

@@ -1,0 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Permission } from '@bastion/rbac';
+
+export class PermissionDto {
+  @ApiProperty({ enum: Permission, example: Permission.UsersRead })
+  name!: Permission;
+
+  @ApiProperty({ example: 'List and read users' })
+  description!: string;
+}
+
+export class PermissionListDto {
+  @ApiProperty({ type: [PermissionDto] })
+  data!: PermissionDto[];
+}

@@ -1,0 +1,123 @@
+import { authenticator } from 'otplib';
+import { clientOf, login, newApiKey, newUser } from './support/factories';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+
+const PROBLEMS = 'https://bastion.dev/problems/';
+// Two instances share state only through PostgreSQL and Redis; with the embedded defaults each
+// instance has its own in-process database and stores, so there is nothing shared to test.
+const describeShared = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
+
+describeShared('several instances on one database and Redis', () => {
+  let env: TestEnvironment;
+  let a: TestInstance;
+  let b: TestInstance;
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+    a = await env.start({ LOGIN_RATE_LIMIT_MAX: '4' });
+    b = await env.start({ LOGIN_RATE_LIMIT_MAX: '4' });
+  });
+  afterAll(() => env.close());
+
+  it('logout on A ends the session on B at once', async () => {
+    const user = await newUser(a.dataSource);
+    const session = await clientOf(a).login(user);
+    // B has resolved this caller before, so a stale local view would still let it in.
+    await b.http().get('/v1/auth/me').set(session.auth).expect(200);
+    await a.http().post('/v1/auth/logout').set(session.auth).expect(204);
+    await b.http().get('/v1/auth/me').set(session.auth).expect(401);
+    await b
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: session.refreshToken })
+      .expect(401);
+  });
+
+  it('a refresh token spent on A and reused on B revokes the family everywhere', async () => {
+    const user = await newUser(a.dataSource);
+    const session = await clientOf(a).login(user);
+    const rotated = await a
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: session.refreshToken })
+      .expect(200);
+    const newest = { authorization: `Bearer ${rotated.body.accessToken}` };
+    await a.http().get('/v1/auth/me').set(newest).expect(200);
+    await b
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: session.refreshToken })
+      .expect(401);
+    await a.http().get('/v1/auth/me').set(newest).expect(401);
+    await a
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: rotated.body.refreshToken })
+      .expect(401);
+  });
+
+  it('an API key revoked on A stops working on B at once', async () => {
+    const admin = await login(a, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const apiKey = await newApiKey(a, admin.auth, ['users:read']);
+    await b.http().get('/v1/auth/me').set(apiKey.header).expect(200);
+    await a.http().delete(`/v1/api-keys/${apiKey.id}`).set(admin.auth).expect(204);
+    await b.http().get('/v1/auth/me').set(apiKey.header).expect(401);
+  });
+
+  it('a password change on A signs the other session out on B', async () => {
+    const user = await newUser(a.dataSource);
+    const onA = await clientOf(a).login(user);
+    const onB = await clientOf(b).login(user);
+    await b.http().get('/v1/auth/me').set(onB.auth).expect(200);
+    await a
+      .http()
+      .post('/v1/auth/password')
+      .set(onA.auth)
+      .send({ currentPassword: user.password, newPassword: 'changed-on-instance-a' })
+      .expect(204);
+    await b.http().get('/v1/auth/me').set(onB.auth).expect(401);
+    await b.http().get('/v1/auth/me').set(onA.auth).expect(200);
+    await clientOf(b).login({ email: user.email, password: 'changed-on-instance-a' });
+  });
+
+  it('counts failed logins across instances: alternating A and B still locks out', async () => {
+    const user = await newUser(a.dataSource);
+    const [onA, onB] = [clientOf(a), clientOf(b)];
+    for (const client of [onA, onB, onA, onB]) {
+      await client
+        .post('/v1/auth/login')
+        .send({ email: user.email, password: 'not-the-password' })
+        .expect(401);
+    }
+    for (const instance of [a, b]) {
+      const locked = await clientOf(instance)
+        .post('/v1/auth/login')
+        .send({ email: user.email, password: user.password })
+        .expect(429);
+      expect(locked.body.type).toBe(`${PROBLEMS}login-locked`);
+      expect(locked.headers['retry-after']).toBe('900');
+    }
+  });
+
+  it('one user’s MFA code is accepted once across instances', async () => {
+    const user = await newUser(a.dataSource);
+    const session = await clientOf(a).login(user);
+    const setup = await a.http().post('/v1/auth/mfa/setup').set(session.auth).expect(200);
+    const enableCode = authenticator.generate(setup.body.secret as string);
+    await b
+      .http()
+      .post('/v1/auth/mfa/enable')
+      .set(session.auth)
+      .send({ otp: enableCode })
+      .expect(204);
+    const code = authenticator
+      .clone({ epoch: Date.now() + 30_000 })
+      .generate(setup.body.secret as string);
+    await clientOf(a).login(user, code);
+    const replay = await clientOf(b)
+      .post('/v1/auth/login')
+      .send({ email: user.email, password: user.password, otp: code })
+      .expect(401);
+    expect(replay.body.type).toBe(`${PROBLEMS}invalid-otp`);
+  });
+});
