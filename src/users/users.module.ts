@@ -8,11 +8,12 @@ import { PermissionsController } from './permissions.controller';
 import { RolesController } from './roles.controller';
 import { RolesService } from './roles.service';
 import { UsersController } from './users.controller';
+import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, Role]), AuthModule],
   controllers: [UsersController, RolesController, PermissionsController],
-  providers: [AdminBootstrap, RolesService, UsersService],
+  providers: [AdminBootstrap, RolesService, UsersRepository, UsersService],
 })
 export class UsersModule {}

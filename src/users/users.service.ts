@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import {
-  decodeCursor,
   ForbiddenProblem,
   NotFoundProblem,
   Page,
   preconditionFailed,
-  toPage,
-  ValidationProblem,
   versionFromIfMatch,
 } from '@bastion/common';
 import { holds, Permission, Principal } from '@bastion/rbac';
@@ -25,15 +22,12 @@ import { toUserDto, UserDto } from './dto/user.dto';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
 import { ADMIN_ROLE, RolesService } from './roles.service';
+import { UsersRepository } from './users.repository';
 import { UsersErrorCode, UsersException, violates } from './users.exception';
 
 /** What self-service sign-up grants anyone, so creating a user with it assigns nothing. */
 const DEFAULT_ROLE = 'customer';
 const EMAIL_INDEX = 'users_email_key';
-// Microsecond precision: a millisecond cursor would skip or repeat rows created in the same ms.
-const CURSOR_KEY_SQL = `to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type AuditedUser = Pick<UserDto, 'email' | 'name' | 'status' | 'roles'>;
 
@@ -41,6 +35,7 @@ type AuditedUser = Pick<UserDto, 'email' | 'name' | 'status' | 'roles'>;
 export class UsersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly roles: RolesService,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
@@ -48,65 +43,15 @@ export class UsersService {
     private readonly audit: AuditWriter,
   ) {}
 
-  async list(query: ListUsersQueryDto): Promise<Page<UserDto>> {
-    const builder = this.dataSource
-      .createQueryBuilder(User, 'u')
-      .select('u.id', 'id')
-      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
-      .orderBy('u.created_at', 'DESC')
-      .addOrderBy('u.id', 'DESC')
-      .limit(query.limit + 1);
-    if (query.status) {
-      builder.where('u.status = :status', { status: query.status });
-    } else {
-      builder.where('u.status <> :deleted', { deleted: UserStatus.Deleted });
-    }
-    if (query.q) {
-      builder.andWhere('(strpos(lower(u.email), :q) > 0 OR strpos(lower(u.name), :q) > 0)', {
-        q: query.q.toLowerCase(),
-      });
-    }
-    if (query.role) {
-      builder.andWhere(
-        `EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-          WHERE ur.user_id = u.id AND r.name = :role)`,
-        { role: query.role },
-      );
-    }
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-        throw new ValidationProblem([
-          { field: 'cursor', message: 'is not a cursor this API issued' },
-        ]);
-      }
-      builder.andWhere('(u.created_at, u.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
-        key: cursor.key,
-        id: cursor.id,
-      });
-    }
-    const rows = await builder.getRawMany<{ id: string; cursorKey: string }>();
-    if (rows.length === 0) return { data: [], nextCursor: null };
-    const users = await this.dataSource.getRepository(User).find({
-      where: { id: In(rows.map((row) => row.id)) },
-      relations: { roles: true },
-    });
-    const byId = new Map(users.map((user) => [user.id, user]));
-    return toPage(
-      rows,
-      query.limit,
-      (row) => toUserDto(byId.get(row.id) as User),
-      (row) => ({ key: row.cursorKey, id: row.id }),
-    );
+  list(query: ListUsersQueryDto): Promise<Page<UserDto>> {
+    return this.users.page(query);
   }
 
   async get(principal: Principal, id: string): Promise<UserDto> {
     if (!holds(principal, Permission.UsersRead) && !isSelf(principal, id)) {
       throw new ForbiddenProblem();
     }
-    const user = await this.dataSource
-      .getRepository(User)
-      .findOne({ where: { id }, relations: { roles: true } });
+    const user = await this.users.findWithRoles(id);
     if (!user) throw new NotFoundProblem('User');
     return toUserDto(user);
   }
@@ -122,7 +67,9 @@ export class UsersService {
       return await this.dataSource.transaction(async (manager) => {
         const roles = await this.roles.findByNames(manager, dto.roles ?? [DEFAULT_ROLE], 'roles');
         if (assigning) this.roles.assertMayGrant(principal, permissionsOf(roles));
-        await this.assertEmailFree(manager, dto.email);
+        if (await this.users.emailTaken(manager, dto.email)) {
+          throw new UsersException(UsersErrorCode.EmailTaken);
+        }
         const user = await manager.save(
           manager.create(User, {
             email: dto.email,
@@ -159,16 +106,18 @@ export class UsersService {
     const expected = versionFromIfMatch(ifMatch);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const user = await this.lockLiveUser(manager, id);
+        const user = await this.users.lockLive(manager, id);
         if (user.version !== expected) throw preconditionFailed();
         const changes: Partial<Pick<User, 'name' | 'email'>> = {};
         if (dto.name !== undefined && dto.name !== user.name) changes.name = dto.name;
         if (dto.email !== undefined && dto.email !== user.email) changes.email = dto.email;
         if (Object.keys(changes).length === 0) return toUserDto(user);
-        if (changes.email) await this.assertEmailFree(manager, changes.email, id);
+        if (changes.email && (await this.users.emailTaken(manager, changes.email, id))) {
+          throw new UsersException(UsersErrorCode.EmailTaken);
+        }
         const result = await manager.update(User, { id, version: expected }, changes);
         if (result.affected !== 1) throw preconditionFailed();
-        const updated = await this.reload(manager, id);
+        const updated = await this.users.reload(manager, id);
         await this.audit.record(manager, {
           action: 'user.updated',
           resource: { type: 'user', id },
@@ -187,7 +136,7 @@ export class UsersService {
   async disable(principal: Principal, id: string): Promise<UserDto> {
     if (isSelf(principal, id)) throw new UsersException(UsersErrorCode.CannotDisableSelf);
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const user = await this.lockLiveUser(manager, id);
+      const user = await this.users.lockLive(manager, id);
       if (user.status === UserStatus.Disabled) return { user, revoked: [] };
       if (hasRole(user, ADMIN_ROLE)) await this.roles.assertAnotherActiveAdmin(manager, id);
       await manager.update(User, { id }, { status: UserStatus.Disabled });
@@ -199,7 +148,7 @@ export class UsersService {
         changes: { before: { status: user.status }, after: { status: UserStatus.Disabled } },
         metadata: { revokedSessions: revoked.length },
       });
-      return { user: await this.reload(manager, id), revoked };
+      return { user: await this.users.reload(manager, id), revoked };
     });
     await this.sessions.propagate(outcome.revoked);
     await this.cache.forgetUsers([id]);
@@ -208,7 +157,7 @@ export class UsersService {
 
   async enable(id: string): Promise<UserDto> {
     const user = await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockLiveUser(manager, id);
+      const current = await this.users.lockLive(manager, id);
       if (current.status === UserStatus.Active) return current;
       await manager.update(User, { id }, { status: UserStatus.Active });
       await this.audit.record(manager, {
@@ -216,7 +165,7 @@ export class UsersService {
         resource: { type: 'user', id },
         changes: { before: { status: current.status }, after: { status: UserStatus.Active } },
       });
-      return this.reload(manager, id);
+      return this.users.reload(manager, id);
     });
     // Cached grants still say "inactive" and would refuse the user's next login for a while.
     await this.cache.forgetUsers([id]);
@@ -226,7 +175,7 @@ export class UsersService {
   async remove(principal: Principal, id: string): Promise<void> {
     if (isSelf(principal, id)) throw new UsersException(UsersErrorCode.CannotDeleteSelf);
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const user = await this.lockUser(manager, id);
+      const user = await this.users.lock(manager, id);
       if (!user || user.status === UserStatus.Deleted) throw new NotFoundProblem('User');
       if (user.status === UserStatus.Active && hasRole(user, ADMIN_ROLE)) {
         await this.roles.assertAnotherActiveAdmin(manager, id);
@@ -276,7 +225,7 @@ export class UsersService {
 
   async setRoles(principal: Principal, id: string, dto: SetUserRolesDto): Promise<UserDto> {
     const user = await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockLiveUser(manager, id);
+      const current = await this.users.lockLive(manager, id);
       const wanted = await this.roles.findByNames(manager, dto.roles, 'roles');
       const added = wanted.filter((role) => !hasRole(current, role.name));
       const removed = current.roles.filter((role) => !dto.roles.includes(role.name));
@@ -300,7 +249,7 @@ export class UsersService {
         .set({ version: () => 'version + 1' })
         .where('id = :id', { id })
         .execute();
-      const updated = await this.reload(manager, id);
+      const updated = await this.users.reload(manager, id);
       await this.audit.record(manager, {
         action: 'user.roles_changed',
         resource: { type: 'user', id },
@@ -317,50 +266,6 @@ export class UsersService {
     });
     await this.cache.forgetUsers([id]);
     return toUserDto(user);
-  }
-
-  /** The user row, locked for this transaction, with its roles; null when absent. */
-  private async lockUser(manager: EntityManager, id: string): Promise<User | null> {
-    const user = await manager.findOne(User, {
-      where: { id },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (!user) return null;
-    user.roles = await this.rolesOf(manager, id);
-    return user;
-  }
-
-  /** Like `lockUser`, but absent is a 404 and deleted a 409: a deleted user never changes again. */
-  private async lockLiveUser(manager: EntityManager, id: string): Promise<User> {
-    const user = await this.lockUser(manager, id);
-    if (!user) throw new NotFoundProblem('User');
-    if (user.status === UserStatus.Deleted) throw new UsersException(UsersErrorCode.UserDeleted);
-    return user;
-  }
-
-  private async reload(manager: EntityManager, id: string): Promise<User> {
-    const user = await manager.findOneByOrFail(User, { id });
-    user.roles = await this.rolesOf(manager, id);
-    return user;
-  }
-
-  private rolesOf(manager: EntityManager, userId: string): Promise<Role[]> {
-    return manager
-      .createQueryBuilder(Role, 'role')
-      .innerJoin('user_roles', 'ur', 'ur.role_id = role.id AND ur.user_id = :userId', { userId })
-      .getMany();
-  }
-
-  private async assertEmailFree(
-    manager: EntityManager,
-    email: string,
-    exceptId?: string,
-  ): Promise<void> {
-    const builder = manager
-      .createQueryBuilder(User, 'u')
-      .where('lower(u.email) = lower(:email)', { email });
-    if (exceptId) builder.andWhere('u.id <> :exceptId', { exceptId });
-    if (await builder.getExists()) throw new UsersException(UsersErrorCode.EmailTaken);
   }
 }
 

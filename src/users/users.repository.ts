@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { decodeCursor, NotFoundProblem, Page, toPage, ValidationProblem } from '@bastion/common';
+import { ListUsersQueryDto } from './dto/list-users-query.dto';
+import { toUserDto, UserDto } from './dto/user.dto';
+import { Role } from './entities/role.entity';
+import { User, UserStatus } from './entities/user.entity';
+import { UsersErrorCode, UsersException } from './users.exception';
+
+// Microsecond precision: a millisecond cursor would skip or repeat rows created in the same ms.
+const CURSOR_KEY_SQL = `to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How users are read and locked; the rules that change them live in UsersService. */
+@Injectable()
+export class UsersRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** One page of users, newest first, keyset-paginated and filtered. */
+  async page(query: ListUsersQueryDto): Promise<Page<UserDto>> {
+    const builder = this.dataSource
+      .createQueryBuilder(User, 'u')
+      .select('u.id', 'id')
+      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
+      .orderBy('u.created_at', 'DESC')
+      .addOrderBy('u.id', 'DESC')
+      .limit(query.limit + 1);
+    if (query.status) {
+      builder.where('u.status = :status', { status: query.status });
+    } else {
+      builder.where('u.status <> :deleted', { deleted: UserStatus.Deleted });
+    }
+    if (query.q) {
+      builder.andWhere('(strpos(lower(u.email), :q) > 0 OR strpos(lower(u.name), :q) > 0)', {
+        q: query.q.toLowerCase(),
+      });
+    }
+    if (query.role) {
+      builder.andWhere(
+        `EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+          WHERE ur.user_id = u.id AND r.name = :role)`,
+        { role: query.role },
+      );
+    }
+    if (query.cursor) {
+      const cursor = decodeCursor(query.cursor);
+      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
+        throw new ValidationProblem([
+          { field: 'cursor', message: 'is not a cursor this API issued' },
+        ]);
+      }
+      builder.andWhere('(u.created_at, u.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
+        key: cursor.key,
+        id: cursor.id,
+      });
+    }
+    const rows = await builder.getRawMany<{ id: string; cursorKey: string }>();
+    if (rows.length === 0) return { data: [], nextCursor: null };
+    const users = await this.dataSource.getRepository(User).find({
+      where: { id: In(rows.map((row) => row.id)) },
+      relations: { roles: true },
+    });
+    const byId = new Map(users.map((user) => [user.id, user]));
+    return toPage(
+      rows,
+      query.limit,
+      (row) => toUserDto(byId.get(row.id) as User),
+      (row) => ({ key: row.cursorKey, id: row.id }),
+    );
+  }
+
+  findWithRoles(id: string): Promise<User | null> {
+    return this.dataSource
+      .getRepository(User)
+      .findOne({ where: { id }, relations: { roles: true } });
+  }
+
+  /** The user row, locked for this transaction, with its roles; null when absent. */
+  async lock(manager: EntityManager, id: string): Promise<User | null> {
+    const user = await manager.findOne(User, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!user) return null;
+    user.roles = await this.rolesOf(manager, id);
+    return user;
+  }
+
+  /** Like `lock`, but absent is a 404 and deleted a 409: a deleted user never changes again. */
+  async lockLive(manager: EntityManager, id: string): Promise<User> {
+    const user = await this.lock(manager, id);
+    if (!user) throw new NotFoundProblem('User');
+    if (user.status === UserStatus.Deleted) throw new UsersException(UsersErrorCode.UserDeleted);
+    return user;
+  }
+
+  async reload(manager: EntityManager, id: string): Promise<User> {
+    const user = await manager.findOneByOrFail(User, { id });
+    user.roles = await this.rolesOf(manager, id);
+    return user;
+  }
+
+  private rolesOf(manager: EntityManager, userId: string): Promise<Role[]> {
+    return manager
+      .createQueryBuilder(Role, 'role')
+      .innerJoin('user_roles', 'ur', 'ur.role_id = role.id AND ur.user_id = :userId', { userId })
+      .getMany();
+  }
+
+  private async assertEmailFree(
+    manager: EntityManager,
+    email: string,
+    exceptId?: string,
+  ): Promise<void> {
+    const builder = manager
+      .createQueryBuilder(User, 'u')
+      .where('lower(u.email) = lower(:email)', { email });
+    if (exceptId) builder.andWhere('u.id <> :exceptId', { exceptId });
+    if (await builder.getExists()) throw new UsersException(UsersErrorCode.EmailTaken);
+  }
+
+  /** Whether another user already has this email (case-insensitive). */
+  async emailTaken(manager: EntityManager, email: string, exceptId?: string): Promise<boolean> {
+    const builder = manager
+      .createQueryBuilder(User, 'u')
+      .where('lower(u.email) = lower(:email)', { email });
+    if (exceptId) builder.andWhere('u.id <> :exceptId', { exceptId });
+    return builder.getExists();
+  }
+}
