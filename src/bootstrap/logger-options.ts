@@ -17,6 +17,9 @@ export const REDACTED_PATHS = [
   '*.secret',
   '*.key',
   '*.token',
+  // TypeORM's QueryFailedError carries the statement's parameters: hashes, tokens, emails.
+  'err.parameters',
+  'err.driverError.parameters',
 ];
 
 export function loggerOptions(config: AppConfig): Params {
