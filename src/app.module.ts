@@ -12,7 +12,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
 import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
-import { FailOpenThrottlerStorage } from './bootstrap/fail-open-throttler.storage';
+import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
 import { loggerOptions } from './bootstrap/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -49,9 +49,9 @@ export class AppModule {
             throttlers: [
               { ttl: appConfig.rateLimit.ttlSeconds * 1000, limit: appConfig.rateLimit.max },
             ],
-            storage: new FailOpenThrottlerStorage(
+            storage: new FallbackThrottlerStorage(
               redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService(),
-              metrics.rateLimitFailOpen,
+              metrics.rateLimitLocalFallback,
             ),
           }),
         }),

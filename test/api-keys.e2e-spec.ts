@@ -324,6 +324,21 @@ describe('API keys', () => {
     });
   });
 
+  it('acts only through its permissions: no reading or renaming its creator, no logout', async () => {
+    const key = await newApiKey(api, keyManager.auth, ['orders:read:any']);
+    keys.push(key.key);
+    await api.http().get(`/v1/users/${keyManager.id}`).set(key.header).expect(403);
+    await api
+      .http()
+      .patch(`/v1/users/${keyManager.id}`)
+      .set(key.header)
+      .set('if-match', '"1"')
+      .send({ name: 'Renamed by a key' })
+      .expect(403);
+    const logout = await api.http().post('/v1/auth/logout').set(key.header).expect(403);
+    expect(logout.body.type).toBe(`${PROBLEMS}user-credential-required`);
+  });
+
   it('audits creation and never records a key', async () => {
     const [created] = await api.dataSource.query(
       `SELECT changes FROM audit_events WHERE action = 'apikey.created' ORDER BY occurred_at LIMIT 1`,

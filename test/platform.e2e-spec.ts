@@ -134,6 +134,22 @@ describe('platform: errors, request ids, health, docs', () => {
     }
   });
 
+  it('limits each caller across all routes together (RATE_LIMIT_MAX per caller)', async () => {
+    const limited = await env.start({ RATE_LIMIT_MAX: '4' });
+    const caller = await signedIn(limited, ['customer']);
+    await limited.http().get('/v1/auth/me').set(caller.auth).expect(200);
+    await limited.http().get(`/v1/users/${caller.id}`).set(caller.auth).expect(200);
+    await limited.http().get('/v1/auth/me').set(caller.auth).expect(200);
+    await limited.http().get(`/v1/users/${caller.id}`).set(caller.auth).expect(200);
+    const refused = await limited.http().get('/v1/auth/me').set(caller.auth).expect(429);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Another caller has a window of its own.
+    const other = await signedIn(limited, ['customer']);
+    await limited.http().get('/v1/auth/me').set(other.auth).expect(200);
+    await limited.close();
+  });
+
   it('serves /me for a signed-in customer with effective permissions', async () => {
     const customer = await signedIn(api, ['customer']);
     const me = await api.http().get('/v1/auth/me').set(customer.auth).expect(200);

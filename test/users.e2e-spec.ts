@@ -209,9 +209,12 @@ describe('users', () => {
       expect(me.body.roles).toEqual(['manager']);
     });
 
-    it('makes a customer by default, which needs no roles:assign', async () => {
-      const response = await api.http().post('/v1/users').set(writer.auth).send(body()).expect(201);
+    it('makes a customer by default, which needs no roles:assign but the customer permissions', async () => {
+      const response = await api.http().post('/v1/users').set(admin.auth).send(body()).expect(201);
       expect(response.body.roles).toEqual(['customer']);
+      // A user one creates is a user one can log in as: it may not carry more than the creator.
+      const refused = await api.http().post('/v1/users').set(writer.auth).send(body()).expect(403);
+      expect(refused.body.type).toBe('https://bastion.dev/problems/grant-exceeds-caller');
     });
 
     it('needs roles:assign and every permission of the roles to send roles', async () => {

@@ -69,6 +69,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh tokens and access tokens stop working' })
   @ApiNoContentResponse({ description: 'Logged out.' })
+  @ApiForbiddenResponse({ description: 'The caller is an API key, not a signed-in user.' })
   @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     return this.auth.logout(principal);

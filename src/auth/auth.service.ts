@@ -28,7 +28,7 @@ export class AuthService {
   async login(dto: LoginDto): Promise<TokenPair> {
     const ip = requestContext.current()?.ip ?? 'unknown';
     const email = dto.email.trim().toLowerCase();
-    await this.attempts.assertAllowed(ip, email);
+    await this.attempts.reserve(ip, email);
     const user = await this.dataSource
       .getRepository(User)
       .createQueryBuilder('user')
@@ -38,18 +38,32 @@ export class AuthService {
     // Always verify (against a decoy hash when the email is unknown) so both failures cost the same.
     const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !passwordMatches || user.status !== UserStatus.Active) {
-      await this.fail(ip, email, user, 'invalid_credentials');
+      await this.fail(user, 'invalid_credentials');
       throw new AuthException(AuthErrorCode.InvalidCredentials);
     }
     if (user.mfaEnabled) {
-      if (!dto.otp) throw new AuthException(AuthErrorCode.MfaRequired);
+      if (!dto.otp) {
+        await this.attempts.release(ip, email);
+        throw new AuthException(AuthErrorCode.MfaRequired);
+      }
       if (!(await this.otp.verifyOnce(user.id, user.mfaSecret, dto.otp))) {
-        await this.fail(ip, email, user, 'invalid_otp');
+        await this.fail(user, 'invalid_otp');
         throw new AuthException(AuthErrorCode.InvalidOtp);
       }
     }
-    await this.attempts.recordSuccess(email);
+    await this.attempts.release(ip, email);
     return this.dataSource.transaction(async (manager) => {
+      // The password was checked outside this transaction: a change or a disable that committed
+      // since then must win, so the row is locked and compared with what was verified.
+      const current = await manager
+        .createQueryBuilder(User, 'user')
+        .addSelect('user.passwordHash')
+        .setLock('pessimistic_write')
+        .where('user.id = :id', { id: user.id })
+        .getOne();
+      if (current?.status !== UserStatus.Active || current.passwordHash !== user.passwordHash) {
+        throw new AuthException(AuthErrorCode.InvalidCredentials);
+      }
       const pair = await this.sessions.start(manager, user);
       await this.audit.record(manager, {
         action: 'auth.login_succeeded',
@@ -65,6 +79,7 @@ export class AuthService {
   }
 
   async logout(principal: Principal): Promise<void> {
+    if (principal.type !== 'user') throw new AuthException(AuthErrorCode.UserCredentialRequired);
     const sessionIds = principal.sessionId ? [principal.sessionId] : [];
     await this.dataSource.transaction(async (manager) => {
       await this.sessions.revokeInTransaction(manager, sessionIds, 'logout');
@@ -89,8 +104,7 @@ export class AuthService {
     };
   }
 
-  private async fail(ip: string, email: string, user: User | null, reason: string): Promise<void> {
-    await this.attempts.recordFailure(ip, email);
+  private async fail(user: User | null, reason: string): Promise<void> {
     await this.audit.recordAlone({
       action: 'auth.login_failed',
       resource: { type: 'user', id: user?.id ?? null },

@@ -1,59 +1,46 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { SharedStore, SharedStoreUnavailableError } from '@bastion/database';
+import { Injectable } from '@nestjs/common';
+import { FallbackSharedStore, SharedStore } from '@bastion/database';
 import { AppConfig } from '../config/app-config';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { sha256Hex } from './crypto/token-hash';
 
 /**
- * Failed-login counters per IP and per email, shared across instances. When the shared store
- * is down they fail open (logged): login stays available and the per-route throttle remains.
+ * Failed-login limits per IP and per email, shared across instances (per instance while Redis is
+ * down). Each attempt reserves a slot before the password is checked, so concurrent guesses cannot
+ * overshoot the limit; a successful login gives its slots back.
  */
 @Injectable()
 export class LoginAttempts {
-  private readonly logger = new Logger(LoginAttempts.name);
+  private readonly store: SharedStore;
 
   constructor(
-    private readonly store: SharedStore,
+    store: SharedStore,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.store = new FallbackSharedStore(store, LoginAttempts.name);
+  }
 
-  async assertAllowed(ip: string, email: string): Promise<void> {
-    const counts = await this.read(() => this.store.getMany(this.keys(ip, email)));
-    if (
-      counts?.some((count) => Number(count ?? 0) >= this.config.auth.loginFailuresBeforeLockout)
-    ) {
-      throw new AuthException(AuthErrorCode.LoginLocked, {
-        'retry-after': String(this.config.auth.loginWindowSeconds),
-      });
+  /** Counts this attempt; 429 when the IP or the email has used up its window. */
+  async reserve(ip: string, email: string): Promise<void> {
+    const window = this.config.auth.loginWindowSeconds;
+    const counts = await Promise.all(
+      this.keys(ip, email).map((key) => this.store.increment(key, window)),
+    );
+    const exhausted = counts.filter(
+      ({ count }) => count > this.config.auth.loginFailuresBeforeLockout,
+    );
+    if (exhausted.length > 0) {
+      const retryAfter = Math.max(...exhausted.map(({ ttlSeconds }) => ttlSeconds));
+      throw new AuthException(AuthErrorCode.LoginLocked, { 'retry-after': String(retryAfter) });
     }
   }
 
-  async recordFailure(ip: string, email: string): Promise<void> {
-    const window = this.config.auth.loginWindowSeconds;
-    await this.read(() =>
-      Promise.all(this.keys(ip, email).map((key) => this.store.increment(key, window))),
-    );
-  }
-
-  async recordSuccess(email: string): Promise<void> {
-    await this.read(() => this.store.delete([this.emailKey(email)]));
+  /** The attempt was not a failure (right password): its slots are given back. */
+  async release(ip: string, email: string): Promise<void> {
+    await Promise.all(this.keys(ip, email).map((key) => this.store.decrement(key)));
   }
 
   private keys(ip: string, email: string): string[] {
-    return [`login-failures:ip:${ip}`, this.emailKey(email)];
-  }
-
-  private emailKey(email: string): string {
-    return `login-failures:email:${sha256Hex(email.trim().toLowerCase())}`;
-  }
-
-  private async read<T>(operation: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!(error instanceof SharedStoreUnavailableError)) throw error;
-      this.logger.warn(`Login attempt counters unavailable, failing open: ${error.message}`);
-      return undefined;
-    }
+    return [`login-failures:ip:${ip}`, `login-failures:email:${sha256Hex(email)}`];
   }
 }

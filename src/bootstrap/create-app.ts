@@ -20,6 +20,8 @@ const ONE_MEGABYTE = 1024 * 1024;
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MEGABYTE,
+    // Behind a load balancer, the client IP (rate limits, lockout, audit) comes from its header.
+    trustProxy: options.config.http.trustProxy,
     genReqId: requestIdFrom,
     requestIdHeader: false,
     return503OnClosing: true,

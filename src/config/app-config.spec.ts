@@ -107,19 +107,22 @@ describe('loadAppConfig', () => {
       JWT_SECRET: VALID_JWT_SECRET,
       DATA_ENCRYPTION_KEY: VALID_ENCRYPTION_KEY,
       AUDIT_SIGNING_KEY: VALID_SIGNING_KEY,
+      SANDBOX_WEBHOOK_SECRET: 'webhook-secret-for-every-instance',
     };
 
-    it.each(['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'AUDIT_SIGNING_KEY'] as const)(
-      'requires %s',
-      (variable) => {
-        const overrides: Record<string, string> = { ...complete };
-        delete overrides[variable];
+    it.each([
+      'JWT_SECRET',
+      'DATA_ENCRYPTION_KEY',
+      'AUDIT_SIGNING_KEY',
+      'SANDBOX_WEBHOOK_SECRET',
+    ] as const)('requires %s', (variable) => {
+      const overrides: Record<string, string> = { ...complete };
+      delete overrides[variable];
 
-        const error = loadError(overrides);
+      const error = loadError(overrides);
 
-        expect(error.message).toContain(`${variable} is required when NODE_ENV=production`);
-      },
-    );
+      expect(error.message).toContain(`${variable} is required when NODE_ENV=production`);
+    });
 
     it('uses the provided secrets instead of generating them', () => {
       const config = load(complete);
@@ -133,7 +136,25 @@ describe('loadAppConfig', () => {
       expect(existsSync(join(dataDir, 'secrets', 'jwt-secret'))).toBe(false);
       expect(existsSync(join(dataDir, 'secrets', 'data-encryption-key'))).toBe(false);
       expect(existsSync(join(dataDir, 'secrets', 'audit-signing-key.pem'))).toBe(false);
+      expect(existsSync(join(dataDir, 'secrets', 'sandbox-webhook-secret'))).toBe(false);
     });
+  });
+
+  it('refuses a refresh lifetime that is not longer than the access lifetime', () => {
+    const error = loadError({ JWT_ACCESS_TTL: '1h', JWT_REFRESH_TTL: '60m' });
+
+    expect(error.message).toContain('JWT_REFRESH_TTL must be longer than JWT_ACCESS_TTL');
+  });
+
+  it('trusts the proxies TRUST_PROXY names', () => {
+    expect(load({}).http.trustProxy).toBe(false);
+    expect(load({ TRUST_PROXY: 'true' }).http.trustProxy).toBe(true);
+    expect(load({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(load({ TRUST_PROXY: '10.0.0.0/8,127.0.0.1' }).http.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '127.0.0.1',
+    ]);
+    expect(loadError({ TRUST_PROXY: 'everyone' }).message).toMatch(/^\s*TRUST_PROXY /m);
   });
 
   describe('generated secrets', () => {

@@ -43,6 +43,8 @@ export interface RateLimitConfig {
 
 export interface HttpConfig {
   port: number;
+  /** Fastify's trustProxy: which X-Forwarded-For hops to believe for the client IP. */
+  trustProxy: boolean | number | string[];
   corsOrigins: string[];
   metricsToken?: string;
 }
@@ -77,6 +79,13 @@ export function parseDurationSeconds(value: string): number {
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(value);
   if (!match) throw new ConfigurationError(`Not a duration: ${value}`);
   return Math.max(1, Math.round(Number(match[1]) * UNIT_SECONDS[match[2] ?? 's']));
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',');
 }
 
 export function validateEnvironment(raw: NodeJS.ProcessEnv): Environment {
@@ -134,6 +143,13 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
   requireInProduction(production, 'JWT_SECRET', env.JWT_SECRET);
   requireInProduction(production, 'DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY);
   requireInProduction(production, 'AUDIT_SIGNING_KEY', env.AUDIT_SIGNING_KEY);
+  // Generated per instance, it would differ between instances and fail the provider's webhooks.
+  requireInProduction(production, 'SANDBOX_WEBHOOK_SECRET', env.SANDBOX_WEBHOOK_SECRET);
+  if (parseDurationSeconds(env.JWT_REFRESH_TTL) <= parseDurationSeconds(env.JWT_ACCESS_TTL)) {
+    throw new ConfigurationError(
+      'Invalid configuration:\n  JWT_REFRESH_TTL must be longer than JWT_ACCESS_TTL',
+    );
+  }
   const secrets = new GeneratedSecrets(dataDir);
 
   const signingKeyPem =
@@ -152,6 +168,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     env.LOG_LEVEL,
     {
       port: env.PORT,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
       corsOrigins: (env.CORS_ORIGINS ?? '')
         .split(',')
         .map((origin) => origin.trim())

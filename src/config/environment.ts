@@ -105,6 +105,12 @@ export class Environment {
   CORS_ORIGINS?: string;
 
   @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, {
+    message: 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs',
+  })
+  TRUST_PROXY?: string;
+
+  @IsOptional()
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes encoded as base64' })
   DATA_ENCRYPTION_KEY?: string;
 }

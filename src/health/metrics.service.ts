@@ -14,7 +14,7 @@ interface PgPoolLike {
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  readonly rateLimitFailOpen: Counter;
+  readonly rateLimitLocalFallback: Counter;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
@@ -37,9 +37,9 @@ export class MetricsService {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [this.registry],
     });
-    this.rateLimitFailOpen = new Counter({
-      name: 'bastion_rate_limit_fail_open_total',
-      help: 'Requests let through because the rate-limit storage was unavailable',
+    this.rateLimitLocalFallback = new Counter({
+      name: 'bastion_rate_limit_local_fallback_total',
+      help: 'Requests limited per instance because the shared rate-limit storage was unavailable',
       registers: [this.registry],
     });
     const pool = () => (dataSource.driver as unknown as { master?: PgPoolLike }).master;

@@ -48,7 +48,7 @@ export class UsersService {
   }
 
   async get(principal: Principal, id: string): Promise<UserDto> {
-    if (!holds(principal, Permission.UsersRead) && !isSelf(principal, id)) {
+    if (!holds(principal, Permission.UsersRead) && !isSignedInAs(principal, id)) {
       throw new ForbiddenProblem();
     }
     const user = await this.users.findWithRoles(id);
@@ -66,7 +66,8 @@ export class UsersService {
     try {
       return await this.dataSource.transaction(async (manager) => {
         const roles = await this.roles.findByNames(manager, dto.roles ?? [DEFAULT_ROLE], 'roles');
-        if (assigning) this.roles.assertMayGrant(principal, permissionsOf(roles));
+        // The default role too: creating a user one can log in as must not grant more than one holds.
+        this.roles.assertMayGrant(principal, permissionsOf(roles));
         if (await this.users.emailTaken(manager, dto.email)) {
           throw new UsersException(UsersErrorCode.EmailTaken);
         }
@@ -100,7 +101,7 @@ export class UsersService {
     dto: UpdateUserDto,
   ): Promise<UserDto> {
     if (!holds(principal, Permission.UsersWrite)) {
-      if (!isSelf(principal, id)) throw new ForbiddenProblem();
+      if (!isSignedInAs(principal, id)) throw new ForbiddenProblem();
       if (dto.email !== undefined) throw new UsersException(UsersErrorCode.SelfMayOnlyChangeName);
     }
     const expected = versionFromIfMatch(ifMatch);
@@ -267,6 +268,11 @@ export class UsersService {
     await this.cache.forgetUsers([id]);
     return toUserDto(user);
   }
+}
+
+/** The user themself, signed in: an API key never reads or edits its creator without permission. */
+function isSignedInAs(principal: Principal, userId: string): boolean {
+  return principal.type === 'user' && principal.userId === userId;
 }
 
 /** The caller acting for this user: themself, or an API key they created. */

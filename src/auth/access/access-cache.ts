@@ -4,16 +4,25 @@ import { AppConfig } from '../../config/app-config';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 
 // Bounds how long a stale entry could live if an invalidation were ever lost.
-const ACCESS_TTL_SECONDS = 60;
+const GRANTS_TTL_SECONDS = 60;
+// Longer than any database read that could race with an invalidation and write back stale data.
+const TOMBSTONE_TTL_SECONDS = 10;
+const TOMBSTONE = '';
+const ACTIVE = 'active';
+const REVOKED = 'revoked';
 
 const userKey = (userId: string) => `access:user:${userId}`;
 const apiKeyKey = (prefix: string) => `access:apikey:${prefix}`;
-const revokedSessionKey = (sessionId: string) => `revoked:session:${sessionId}`;
+const sessionKey = (sessionId: string) => `access:session:${sessionId}`;
+
+export type SessionState = 'active' | 'revoked';
 
 /**
- * What the shared store remembers about access: cached grants (dropped on every change) and
- * revoked sessions (kept as long as an access token of theirs could live). Reads that fail fall
- * back to PostgreSQL; writes that fail surface as 503 so a revocation is never silently partial.
+ * What the shared store remembers about access: grants and session states read from PostgreSQL.
+ * A missing entry always means "ask PostgreSQL", never "allowed", so losing Redis data (restart,
+ * eviction, failover) cannot bring a revoked session back. Invalidation leaves a short tombstone
+ * and cache fills only write where nothing is, so a read that raced with a change cannot put stale
+ * grants back. Reads that fail fall back to PostgreSQL; invalidations that fail answer 503.
  */
 @Injectable()
 export class AccessCache {
@@ -24,43 +33,68 @@ export class AccessCache {
     private readonly config: AppConfig,
   ) {}
 
-  /** Cached user grants and whether the session was revoked; `undefined` where the store could not say. */
+  /** Cached grants and session state; `undefined` when the store could not answer. */
   async readUser(
     userId: string,
-    sessionId: string | undefined,
-  ): Promise<{ grants: string | null; sessionRevoked: boolean } | undefined> {
-    const keys = sessionId ? [userKey(userId), revokedSessionKey(sessionId)] : [userKey(userId)];
-    const values = await this.tryRead(() => this.store.getMany(keys));
+    sessionId: string,
+  ): Promise<{ grants: string | null; session: SessionState | null } | undefined> {
+    const values = await this.tryRead(() =>
+      this.store.getMany([userKey(userId), sessionKey(sessionId)]),
+    );
     if (!values) return undefined;
-    return { grants: values[0], sessionRevoked: values[1] != null };
+    const [grants, session] = values;
+    return {
+      grants: grants || null,
+      session: session === ACTIVE || session === REVOKED ? session : null,
+    };
   }
 
   async readApiKey(prefix: string): Promise<string | null | undefined> {
-    return this.tryRead(() => this.store.get(apiKeyKey(prefix)));
+    const value = await this.tryRead(() => this.store.get(apiKeyKey(prefix)));
+    return value === undefined ? undefined : value || null;
   }
 
-  async writeUser(userId: string, grants: string): Promise<void> {
-    await this.tryWrite(() => this.store.set(userKey(userId), grants, ACCESS_TTL_SECONDS));
+  async fillUser(userId: string, grants: string): Promise<void> {
+    await this.tryFill(() => this.store.setIfAbsent(userKey(userId), grants, GRANTS_TTL_SECONDS));
   }
 
-  async writeApiKey(prefix: string, grants: string): Promise<void> {
-    await this.tryWrite(() => this.store.set(apiKeyKey(prefix), grants, ACCESS_TTL_SECONDS));
+  async fillApiKey(prefix: string, grants: string): Promise<void> {
+    await this.tryFill(() => this.store.setIfAbsent(apiKeyKey(prefix), grants, GRANTS_TTL_SECONDS));
   }
 
-  /** Drops cached grants; throws 503 when other instances could not be told. */
+  /** Remembers a session state read from PostgreSQL; never overwrites a revocation. */
+  async fillSession(sessionId: string, state: SessionState): Promise<void> {
+    await this.tryFill(() =>
+      state === REVOKED
+        ? this.store.set(sessionKey(sessionId), REVOKED, this.revocationTtl())
+        : this.store.setIfAbsent(sessionKey(sessionId), ACTIVE, GRANTS_TTL_SECONDS),
+    );
+  }
+
+  /** Drops cached grants on every instance; throws 503 when they could not be told. */
   async forgetUsers(userIds: string[]): Promise<void> {
-    await this.mustWrite(() => this.store.delete(userIds.map(userKey)));
+    await this.mustWrite(() =>
+      Promise.all(
+        userIds.map((id) => this.store.set(userKey(id), TOMBSTONE, TOMBSTONE_TTL_SECONDS)),
+      ),
+    );
   }
 
   async forgetApiKey(prefix: string): Promise<void> {
-    await this.mustWrite(() => this.store.delete([apiKeyKey(prefix)]));
+    await this.mustWrite(() => this.store.set(apiKeyKey(prefix), TOMBSTONE, TOMBSTONE_TTL_SECONDS));
   }
 
   async revokeSessions(sessionIds: string[]): Promise<void> {
-    const ttl = this.config.auth.accessTtlSeconds + 5;
     await this.mustWrite(() =>
-      Promise.all(sessionIds.map((id) => this.store.set(revokedSessionKey(id), '1', ttl))),
+      Promise.all(
+        sessionIds.map((id) => this.store.set(sessionKey(id), REVOKED, this.revocationTtl())),
+      ),
     );
+  }
+
+  // As long as an access token of the session could still be presented.
+  private revocationTtl(): number {
+    return this.config.auth.accessTtlSeconds + 5;
   }
 
   private async tryRead<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -75,7 +109,7 @@ export class AccessCache {
     }
   }
 
-  private async tryWrite(write: () => Promise<unknown>): Promise<void> {
+  private async tryFill(write: () => Promise<unknown>): Promise<void> {
     try {
       await write();
     } catch (error) {

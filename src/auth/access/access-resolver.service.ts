@@ -6,7 +6,7 @@ import { User, UserStatus } from '../../users/entities/user.entity';
 import { ApiKey } from '../entities/api-key.entity';
 import { AuthSession } from '../entities/auth-session.entity';
 import { hashesMatch, sha256Hex } from '../crypto/token-hash';
-import { AccessCache } from './access-cache';
+import { AccessCache, SessionState } from './access-cache';
 
 interface UserGrants {
   active: boolean;
@@ -39,10 +39,9 @@ export class AccessResolver {
   /** The principal of a verified access token, or null when the user or session no longer may act. */
   async forAccessToken(userId: string, sessionId: string): Promise<Principal | null> {
     const cached = await this.cache.readUser(userId, sessionId);
-    const sessionRevoked = cached
-      ? cached.sessionRevoked
-      : await this.sessionRevokedInDatabase(sessionId);
-    if (sessionRevoked) return null;
+    const session = cached?.session ?? (await this.sessionStateInDatabase(sessionId));
+    if (cached && !cached.session) await this.cache.fillSession(sessionId, session);
+    if (session === 'revoked') return null;
     const grants = await this.userGrants(userId, cached?.grants);
     if (!grants?.active) return null;
     return {
@@ -95,7 +94,7 @@ export class AccessResolver {
       roles: user.roles.map((role) => role.name).sort(),
       permissions: [...new Set(user.roles.flatMap((role) => role.permissions))].sort(),
     };
-    await this.cache.writeUser(userId, JSON.stringify(grants));
+    await this.cache.fillUser(userId, JSON.stringify(grants));
     return grants;
   }
 
@@ -118,13 +117,15 @@ export class AccessResolver {
       expiresAt: key.expiresAt?.getTime() ?? null,
       revoked: key.revokedAt !== null,
     };
-    await this.cache.writeApiKey(prefix, JSON.stringify(grants));
+    await this.cache.fillApiKey(prefix, JSON.stringify(grants));
     return grants;
   }
 
-  private async sessionRevokedInDatabase(sessionId: string): Promise<boolean> {
+  private async sessionStateInDatabase(sessionId: string): Promise<SessionState> {
     const session = await this.dataSource.getRepository(AuthSession).findOneBy({ id: sessionId });
-    return !session || session.revokedAt !== null;
+    return session && session.revokedAt === null && session.expiresAt > new Date()
+      ? 'active'
+      : 'revoked';
   }
 }
 

@@ -1,6 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { authenticator } from 'otplib';
-import { SharedStore, SharedStoreUnavailableError } from '@bastion/database';
+import { FallbackSharedStore, SharedStore } from '@bastion/database';
 import { SecretBox } from '../crypto/secret-box';
 
 // One step either side absorbs clock drift between the server and the authenticator app.
@@ -10,12 +10,14 @@ const USED_CODE_TTL_SECONDS = 120;
 /** TOTP (RFC 6238) checks against sealed secrets; each code is accepted once. */
 @Injectable()
 export class OtpVerifier {
-  private readonly logger = new Logger(OtpVerifier.name);
+  private readonly store: SharedStore;
 
   constructor(
     private readonly box: SecretBox,
-    private readonly store: SharedStore,
-  ) {}
+    store: SharedStore,
+  ) {
+    this.store = new FallbackSharedStore(store, OtpVerifier.name);
+  }
 
   generateSecret(): string {
     return authenticator.generateSecret(20);
@@ -28,14 +30,7 @@ export class OtpVerifier {
   /** True when `code` is valid now for the sealed secret and was not used before. */
   async verifyOnce(userId: string, sealedSecret: string | null, code: string): Promise<boolean> {
     if (!sealedSecret || !authenticator.check(code, this.box.open(sealedSecret))) return false;
-    const key = `otp-used:${userId}:${code}`;
-    try {
-      if (await this.store.get(key)) return false;
-      await this.store.set(key, '1', USED_CODE_TTL_SECONDS);
-    } catch (error) {
-      if (!(error instanceof SharedStoreUnavailableError)) throw error;
-      this.logger.warn('Shared store unavailable: one-time password replay check skipped');
-    }
-    return true;
+    // Claiming the code atomically: of two concurrent uses of one code, exactly one wins.
+    return this.store.setIfAbsent(`otp-used:${userId}:${code}`, '1', USED_CODE_TTL_SECONDS);
   }
 }

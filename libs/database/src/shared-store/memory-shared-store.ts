@@ -29,6 +29,17 @@ export class MemorySharedStore extends SharedStore {
     this.entries.set(key, { value, expiresAt: this.now() + ttlSeconds * 1000 });
   }
 
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    if (this.live(key)) return false;
+    await this.set(key, value, ttlSeconds);
+    return true;
+  }
+
+  async decrement(key: string): Promise<void> {
+    const entry = this.live(key);
+    if (entry) entry.value = String(Number(entry.value) - 1);
+  }
+
   async delete(keys: string[]): Promise<void> {
     for (const key of keys) this.entries.delete(key);
   }

@@ -1,6 +1,9 @@
 import Redis from 'ioredis';
 import { SharedStore, SharedStoreUnavailableError } from './shared-store';
 
+const DECREMENT_IF_PRESENT =
+  "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('DECR', KEYS[1]) end return 0";
+
 /**
  * Fails fast instead of queueing when Redis is unreachable (see createRedisClient), so each
  * caller decides between failing open and failing closed.
@@ -22,6 +25,14 @@ export class RedisSharedStore extends SharedStore {
 
   async set(key: string, value: string, ttlSeconds: number): Promise<void> {
     await this.guard(() => this.redis.set(key, value, 'EX', ttlSeconds));
+  }
+
+  async setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.guard(() => this.redis.set(key, value, 'EX', ttlSeconds, 'NX'))) === 'OK';
+  }
+
+  async decrement(key: string): Promise<void> {
+    await this.guard(() => this.redis.eval(DECREMENT_IF_PRESENT, 1, key));
   }
 
   async delete(keys: string[]): Promise<void> {

@@ -9,12 +9,16 @@ export abstract class SharedStore {
   abstract get(key: string): Promise<string | null>;
   abstract getMany(keys: string[]): Promise<(string | null)[]>;
   abstract set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Sets only when the key is absent; true when this call set it. */
+  abstract setIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   abstract delete(keys: string[]): Promise<void>;
   /** Fixed-window counter: increments and returns the count and the seconds left in the window. */
   abstract increment(
     key: string,
     windowSeconds: number,
   ): Promise<{ count: number; ttlSeconds: number }>;
+  /** Takes one back from a counter made by `increment`; a missing counter stays missing. */
+  abstract decrement(key: string): Promise<void>;
   abstract ping(): Promise<void>;
   abstract close(): Promise<void>;
 }
