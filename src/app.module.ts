@@ -5,7 +5,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
-import { ProblemDetailsFilter } from '@bastion/common';
+import { ProblemDetailsFilter, UndeclaredInputGuard } from '@bastion/common';
 import { DatabaseModule, REDIS_CLIENT, SharedStoreModule } from '@bastion/database';
 import { PermissionsGuard } from '@bastion/rbac';
 import { AuditModule } from './audit/audit.module';
@@ -62,10 +62,11 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // Order matters: who is calling, then how often, then whether they may.
+        // Order matters: who is calling, how often, whether they may, then what they sent.
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
         { provide: APP_GUARD, useClass: CallerThrottlerGuard },
         { provide: APP_GUARD, useClass: PermissionsGuard },
+        { provide: APP_GUARD, useClass: UndeclaredInputGuard },
       ],
     };
   }

@@ -77,6 +77,25 @@ describe('platform: errors, request ids, health, docs', () => {
     expect(fields).toEqual(['email', 'password', 'roles']);
   });
 
+  it('rejects query parameters and body fields a route does not take', async () => {
+    const admin = await login(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    const query = await api.http().get('/v1/auth/me?verbose=1').set(admin.auth).expect(400);
+    expect(query.body.errors).toEqual([
+      { field: 'verbose', message: 'is not an accepted query parameter' },
+    ]);
+    const body = await api
+      .http()
+      .post('/v1/auth/logout')
+      .set(admin.auth)
+      .send({ everywhere: true })
+      .expect(400);
+    expect(body.body.errors).toEqual([
+      { field: 'everywhere', message: 'is not an accepted field' },
+    ]);
+    // Without a credential the answer is still 401: who is calling comes first.
+    await api.http().get('/v1/auth/me?verbose=1').expect(401);
+  });
+
   it('requires a credential on protected routes', async () => {
     const response = await api.http().get('/v1/auth/me').expect(401);
     expect(response.body.type).toBe('https://bastion.dev/problems/invalid-token');

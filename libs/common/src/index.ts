@@ -5,3 +5,4 @@ export * from './http/request-id';
 export * from './http/etag';
 export * from './pagination/pagination';
 export * from './context/request-context';
+export * from './validation/undeclared-input.guard';
