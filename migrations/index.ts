@@ -1,10 +1,16 @@
 import { Identity1763800000000 } from './1763800000000-identity';
 import { BuiltInRoles1763800000001 } from './1763800000001-built-in-roles';
 import { AuditEvents1763800000002 } from './1763800000002-audit-events';
+import { AuditChain1763800000010 } from './1763800000010-audit-chain';
+import { Orders1763800000020 } from './1763800000020-orders';
+import { Payments1763800000030 } from './1763800000030-payments';
 
 /** Every migration, in order. */
 export const migrations = [
   Identity1763800000000,
   BuiltInRoles1763800000001,
   AuditEvents1763800000002,
+  AuditChain1763800000010,
+  Orders1763800000020,
+  Payments1763800000030,
 ];

@@ -18,6 +18,8 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { MetricsService } from './health/metrics.service';
+import { OrdersModule } from './orders/orders.module';
+import { PaymentsModule } from './payments/payments.module';
 import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
@@ -59,6 +61,8 @@ export class AppModule {
         AuditModule,
         AuthModule,
         UsersModule,
+        OrdersModule,
+        PaymentsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

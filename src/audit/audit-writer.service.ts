@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requestContext } from '@bastion/common';
+import { RequestContext, requestContext } from '@bastion/common';
 import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
 import { redact } from './redaction';
 
@@ -24,9 +25,20 @@ export interface AuditRecord {
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display: 'system' };
 
+const writtenInRequest = new WeakMap<RequestContext, string[]>();
+
+/**
+ * Ids of the events written while serving this request, committed or not: the denial recorder
+ * checks which of them committed before deciding the request still needs an event of its own.
+ */
+export function eventIdsWrittenIn(context: RequestContext): readonly string[] {
+  return writtenInRequest.get(context) ?? [];
+}
+
 /**
  * The only way to write audit events. Business code passes its transaction's manager so the
- * change and its event commit together or not at all.
+ * change and its event commit together or not at all. Events are written unsealed: the sealer
+ * chains them moments after they commit, so no business transaction waits on the chain.
  */
 @Injectable()
 export class AuditWriter {
@@ -48,8 +60,11 @@ export class AuditWriter {
       (context?.actor
         ? { type: context.actor.type, id: context.actor.id, display: context.actor.display }
         : { type: 'anonymous', id: null, display: null });
+    const id = randomUUID();
+    if (context) writtenInRequest.set(context, [...eventIdsWrittenIn(context), id]);
+    // occurred_at is left to the database clock (microseconds, one clock for every instance).
     return {
-      occurredAt: new Date(),
+      id,
       actorType: actor.type,
       actorId: actor.id,
       actorDisplay: actor.display,

@@ -1,12 +1,37 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
+import { AuditController } from './audit.controller';
+import { AuditService } from './audit.service';
+import { AuditSealer } from './chain/audit-sealer.service';
+import { ChainVerifier } from './chain/chain-verifier';
+import { CheckpointSigner } from './chain/checkpoint-signer';
+import { DenialRecorder } from './denial-recorder.service';
 import { AuditEvent } from './entities/audit-event.entity';
 
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEvent])],
-  providers: [AuditWriter],
+  controllers: [AuditController],
+  providers: [
+    AuditWriter,
+    AuditEventStore,
+    AuditService,
+    AuditSealer,
+    DenialRecorder,
+    {
+      provide: CheckpointSigner,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new CheckpointSigner(config.audit.signingKeyPem),
+    },
+    {
+      provide: ChainVerifier,
+      inject: [CheckpointSigner],
+      useFactory: (signer: CheckpointSigner) => new ChainVerifier(signer),
+    },
+  ],
   exports: [AuditWriter],
 })
 export class AuditModule {}

@@ -44,6 +44,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     adapter,
     {
       bufferLogs: true,
+      // Webhook signatures are checked over the exact bytes received (`request.rawBody`).
+      rawBody: true,
     },
   );
   app.useLogger(app.get(Logger));

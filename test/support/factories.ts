@@ -185,3 +185,29 @@ export async function auditText(dataSource: DataSource): Promise<string> {
 export function errorFields(body: unknown): string[] {
   return ((body as { errors?: { field: string }[] }).errors ?? []).map((error) => error.field);
 }
+
+export interface OrderItemInput {
+  sku: string;
+  name: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+/** Creates an order through the API as the caller behind `auth`; the body merges `body`. */
+export async function newOrder(
+  instance: TestInstance,
+  auth: Record<string, string>,
+  body: { items?: OrderItemInput[]; currency?: string; customerId?: string; note?: string } = {},
+): Promise<{ id: string; total: number; version: number; customerId: string }> {
+  const response = await instance
+    .http()
+    .post('/v1/orders')
+    .set(auth)
+    .send({
+      currency: 'EUR',
+      items: [{ sku: 'SKU-1', name: 'Widget', quantity: 2, unitPrice: 1500 }],
+      ...body,
+    })
+    .expect(201);
+  return response.body as { id: string; total: number; version: number; customerId: string };
+}

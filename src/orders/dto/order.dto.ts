@@ -1,0 +1,104 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PageMetaDto } from '@bastion/common';
+import { Order } from '../entities/order.entity';
+import { OrderItem } from '../entities/order-item.entity';
+import { OrderStatus } from '../order-state';
+
+export class OrderItemDto {
+  @ApiProperty({ format: 'uuid', example: '0e1c6f44-5d0a-4c55-9d87-2a8f6b1b7c3e' })
+  id!: string;
+
+  @ApiProperty({ example: 'SKU-1001' })
+  sku!: string;
+
+  @ApiProperty({ example: 'Espresso beans, 1 kg' })
+  name!: string;
+
+  @ApiProperty({ example: 2 })
+  quantity!: number;
+
+  @ApiProperty({ example: 1999, description: 'Minor units.' })
+  unitPrice!: number;
+
+  @ApiProperty({ example: 3998, description: '`quantity × unitPrice`, minor units.' })
+  lineTotal!: number;
+}
+
+export class OrderDto {
+  @ApiProperty({ format: 'uuid', example: '7d1f0c52-8a4b-4f7e-b1a2-6c3d9e8f0a1b' })
+  id!: string;
+
+  @ApiProperty({ example: 100042, description: 'Human-readable, unique, increasing.' })
+  number!: number;
+
+  @ApiProperty({ format: 'uuid', example: '5b8f2c1e-0c1d-4a63-9e0b-2f1f4f3f9a11' })
+  customerId!: string;
+
+  @ApiProperty({ enum: OrderStatus, example: OrderStatus.Pending })
+  status!: OrderStatus;
+
+  @ApiProperty({ example: 'EUR' })
+  currency!: string;
+
+  @ApiProperty({ type: [OrderItemDto] })
+  items!: OrderItemDto[];
+
+  @ApiProperty({ example: 3998, description: 'Sum of line totals, minor units.' })
+  subtotal!: number;
+
+  @ApiProperty({ example: 3998, description: 'Amount to pay, minor units.' })
+  total!: number;
+
+  @ApiProperty({ example: 0, description: 'Captured so far, minor units.' })
+  amountPaid!: number;
+
+  @ApiProperty({ example: 0, description: 'Refunded so far, minor units.' })
+  amountRefunded!: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Leave at the front desk.' })
+  note!: string | null;
+
+  @ApiProperty({ example: 1, description: 'Optimistic-locking version; also sent as the ETag.' })
+  version!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}
+
+export class OrderPageDto extends PageMetaDto {
+  @ApiProperty({ type: [OrderDto] })
+  data!: OrderDto[];
+}
+
+function toOrderItemDto(item: OrderItem): OrderItemDto {
+  return {
+    id: item.id,
+    sku: item.sku,
+    name: item.name,
+    quantity: item.quantity,
+    unitPrice: item.unitPrice,
+    lineTotal: item.lineTotal,
+  };
+}
+
+export function toOrderDto(order: Order, items: OrderItem[]): OrderDto {
+  return {
+    id: order.id,
+    number: order.number,
+    customerId: order.customerId,
+    status: order.status,
+    currency: order.currency,
+    items: [...items].sort((a, b) => a.position - b.position).map(toOrderItemDto),
+    subtotal: order.subtotal,
+    total: order.total,
+    amountPaid: order.amountPaid,
+    amountRefunded: order.amountRefunded,
+    note: order.note,
+    version: order.version,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

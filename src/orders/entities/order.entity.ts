@@ -1,0 +1,58 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  OneToMany,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+  VersionColumn,
+} from 'typeorm';
+import { bigintAsNumber } from '../money';
+import { OrderStatus } from '../order-state';
+import { OrderItem } from './order-item.entity';
+
+@Entity('orders')
+export class Order {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** Assigned by the database sequence. */
+  @Column({ type: 'bigint', insert: false, update: false, transformer: bigintAsNumber })
+  number!: number;
+
+  @Column({ type: 'uuid' })
+  customerId!: string;
+
+  @Column({ type: 'varchar' })
+  status!: OrderStatus;
+
+  @Column({ type: 'char' })
+  currency!: string;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  subtotal!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  total!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  amountPaid!: number;
+
+  @Column({ type: 'bigint', transformer: bigintAsNumber })
+  amountRefunded!: number;
+
+  @Column({ type: 'varchar', nullable: true })
+  note!: string | null;
+
+  @OneToMany(() => OrderItem, (item) => item.order)
+  items!: OrderItem[];
+
+  @VersionColumn()
+  version!: number;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager, In } from 'typeorm';
+import { OwnershipScope } from '@bastion/rbac';
+import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
+import { Order } from './entities/order.entity';
+import { OrderItem } from './entities/order-item.entity';
+import { assertTransition, OrderStatus } from './order-state';
+
+/**
+ * Data access to orders and the money changes other modules make to them (captures, refunds),
+ * always inside the caller's transaction and through the transition table.
+ */
+@Injectable()
+export class OrderLedger {
+  constructor(private readonly audit: AuditWriter) {}
+
+  /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */
+  findVisibleOrder(manager: EntityManager, id: string, scope: OwnershipScope) {
+    return this.visible(manager, id, scope).getOne();
+  }
+
+  /** Like `findVisibleOrder`, with the row locked (FOR UPDATE) until the transaction ends. */
+  lockVisibleOrder(manager: EntityManager, id: string, scope: OwnershipScope) {
+    return this.visible(manager, id, scope).setLock('pessimistic_write').getOne();
+  }
+
+  /** The order locked for a money change made on the provider's or the system's behalf. */
+  lockOrderForPayment(manager: EntityManager, id: string): Promise<Order> {
+    return manager
+      .createQueryBuilder(Order, 'o')
+      .where('o.id = :id', { id })
+      .setLock('pessimistic_write')
+      .getOneOrFail();
+  }
+
+  itemsOf(manager: EntityManager, orderId: string): Promise<OrderItem[]> {
+    return manager.find(OrderItem, { where: { orderId }, order: { position: 'ASC' } });
+  }
+
+  async itemsByOrder(
+    manager: EntityManager,
+    orderIds: string[],
+  ): Promise<Map<string, OrderItem[]>> {
+    const items = orderIds.length
+      ? await manager.find(OrderItem, {
+          where: { orderId: In(orderIds) },
+          order: { position: 'ASC' },
+        })
+      : [];
+    const byOrder = new Map<string, OrderItem[]>(orderIds.map((id) => [id, []]));
+    for (const item of items) byOrder.get(item.orderId)?.push(item);
+    return byOrder;
+  }
+
+  /** Whether money was captured or is being captured for the order, so it must stay as it is. */
+  async hasPaymentActivity(manager: EntityManager, order: Order): Promise<boolean> {
+    if (order.amountPaid > 0) return true;
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM payments WHERE order_id = $1 AND status IN ('pending', 'requires_action') LIMIT 1`,
+      [order.id],
+    );
+    return rows.length > 0;
+  }
+
+  reload(manager: EntityManager, id: string): Promise<Order> {
+    return manager.findOneByOrFail(Order, { id });
+  }
+
+  /**
+   * Adds a captured amount to a locked order; the order becomes `paid` once payments cover
+   * its total. The CHECK constraints refuse anything beyond the total.
+   */
+  async recordCapture(
+    manager: EntityManager,
+    order: Order,
+    amount: number,
+    actor?: AuditActor,
+  ): Promise<Order> {
+    const amountPaid = order.amountPaid + amount;
+    const status = amountPaid === order.total ? OrderStatus.Paid : order.status;
+    if (status !== order.status) assertTransition(order.status, status);
+    await manager.update(Order, { id: order.id }, { amountPaid, status });
+    if (status !== order.status) {
+      await this.audit.record(manager, {
+        action: 'order.paid',
+        resource: { type: 'order', id: order.id },
+        changes: { before: { status: order.status }, after: { status } },
+        metadata: { amountPaid, total: order.total },
+        actor,
+      });
+    }
+    return this.reload(manager, order.id);
+  }
+
+  /** The status a refund of `amount` would leave a locked order in. */
+  statusAfterRefund(order: Order, amount: number): OrderStatus {
+    return order.amountRefunded + amount === order.amountPaid
+      ? OrderStatus.Refunded
+      : OrderStatus.PartiallyRefunded;
+  }
+
+  /** Adds a refunded amount to a locked order: `partially_refunded`, then `refunded`. */
+  async recordRefund(
+    manager: EntityManager,
+    order: Order,
+    amount: number,
+    actor?: AuditActor,
+  ): Promise<Order> {
+    const status = this.statusAfterRefund(order, amount);
+    assertTransition(order.status, status);
+    const amountRefunded = order.amountRefunded + amount;
+    await manager.update(Order, { id: order.id }, { amountRefunded, status });
+    await this.audit.record(manager, {
+      action: status === OrderStatus.Refunded ? 'order.refunded' : 'order.partially_refunded',
+      resource: { type: 'order', id: order.id },
+      changes: {
+        before: { status: order.status, amountRefunded: order.amountRefunded },
+        after: { status, amountRefunded },
+      },
+      actor,
+    });
+    return this.reload(manager, order.id);
+  }
+
+  private visible(manager: EntityManager, id: string, scope: OwnershipScope) {
+    const builder = manager.createQueryBuilder(Order, 'o').where('o.id = :id', { id });
+    if (scope.ownerId !== null) {
+      builder.andWhere('o.customer_id = :ownerId', { ownerId: scope.ownerId });
+    }
+    return builder;
+  }
+}

@@ -1,0 +1,174 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { etagFor, Page } from '@bastion/common';
+import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
+import type { Principal } from '@bastion/rbac';
+import { ApiIdParam, IdParam } from '../users/dto/id-param';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
+import { OrderDto, OrderPageDto } from './dto/order.dto';
+import { UpdateOrderDto } from './dto/update-order.dto';
+import { OrdersService } from './orders.service';
+
+const ETAG_HEADER = {
+  ETag: {
+    description: "The order's version, for `If-Match`.",
+    schema: { type: 'string', example: '"3"' },
+  },
+};
+const NOT_FOUND =
+  'No order has this id, or it is another customer’s and the caller may only see their own.';
+const TRANSITION_CONFLICT = (from: string) =>
+  `Illegal state transition (\`/illegal-transition\`): the detail names the current state; only ${from} orders qualify.`;
+
+@ApiTags('orders')
+@Controller({ path: 'orders', version: '1' })
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Post()
+  @RequirePermissions(Permission.OrdersCreateOwn, Permission.OrdersCreateAny)
+  @ApiOperation({
+    summary: 'Create an order',
+    description:
+      'Totals are computed by the server in minor units. `customerId` naming someone else needs `orders:create:any`.',
+  })
+  @ApiCreatedResponse({
+    type: OrderDto,
+    headers: ETAG_HEADER,
+    description: 'The new order, `pending`.',
+  })
+  @ApiBadRequestResponse({
+    description: 'Invalid field (e.g. `items.0.quantity`), or `customerId` is not an active user.',
+  })
+  @ApiForbiddenResponse({
+    description:
+      'No permission to create orders, or `customerId` names another customer without `orders:create:any`.',
+  })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderDto> {
+    return withEtag(reply, await this.orders.create(principal, dto));
+  }
+
+  @Get()
+  @RequirePermissions(Permission.OrdersReadOwn, Permission.OrdersReadAny)
+  @ApiOperation({
+    summary: 'List orders, newest first, filtered by status, customer or creation time',
+    description: 'Without `orders:read:any` only the caller’s own orders are listed.',
+  })
+  @ApiOkResponse({ type: OrderPageDto, description: 'One page of orders.' })
+  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor`, filter or unknown parameter.' })
+  list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListOrdersQueryDto,
+  ): Promise<Page<OrderDto>> {
+    return this.orders.list(principal, query);
+  }
+
+  @Get(':id')
+  @RequirePermissions(Permission.OrdersReadOwn, Permission.OrdersReadAny)
+  @ApiIdParam('order')
+  @ApiOperation({ summary: 'Get an order' })
+  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order.' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @IdParam() id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderDto> {
+    return withEtag(reply, await this.orders.get(principal, id));
+  }
+
+  @Patch(':id')
+  @RequirePermissions(Permission.OrdersUpdateAny)
+  @ApiIdParam('order')
+  @ApiHeader({ name: 'If-Match', required: true, example: '"3"', description: 'The ETag read.' })
+  @ApiOperation({
+    summary: 'Edit a pending order’s items or note',
+    description: 'Sending `items` replaces them all and recomputes the totals.',
+  })
+  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order.' })
+  @ApiNotFoundResponse({ description: 'No order has this id.' })
+  @ApiConflictResponse({
+    description:
+      'The order is not pending (`/order-not-editable`, naming its state), or `items` change while payments exist (`/order-has-payments`).',
+  })
+  @ApiPreconditionFailedResponse({ description: 'The order changed since the ETag was read.' })
+  @ApiResponse({ status: 428, description: '`If-Match` is missing.' })
+  async update(
+    @IdParam() id: string,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Body() dto: UpdateOrderDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderDto> {
+    return withEtag(reply, await this.orders.update(id, ifMatch, dto));
+  }
+
+  @Post(':id/cancel')
+  @RequirePermissions(Permission.OrdersCancelOwn, Permission.OrdersCancelAny)
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('order')
+  @ApiOperation({
+    summary: 'Cancel a pending order',
+    description: 'Own orders with `orders:cancel:own`, any order with `orders:cancel:any`.',
+  })
+  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order, `cancelled`.' })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiConflictResponse({
+    description: `${TRANSITION_CONFLICT('pending')} Or payments were captured or are in flight (\`/order-has-payments\`).`,
+  })
+  async cancel(
+    @CurrentPrincipal() principal: Principal,
+    @IdParam() id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderDto> {
+    return withEtag(reply, await this.orders.cancel(principal, id));
+  }
+
+  @Post(':id/fulfil')
+  @RequirePermissions(Permission.OrdersUpdateAny)
+  @HttpCode(HttpStatus.OK)
+  @ApiIdParam('order')
+  @ApiOperation({ summary: 'Fulfil a paid order' })
+  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order, `fulfilled`.' })
+  @ApiNotFoundResponse({ description: 'No order has this id.' })
+  @ApiConflictResponse({ description: TRANSITION_CONFLICT('paid') })
+  async fulfil(
+    @IdParam() id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderDto> {
+    return withEtag(reply, await this.orders.fulfil(id));
+  }
+}
+
+function withEtag(reply: FastifyReply, order: OrderDto): OrderDto {
+  void reply.header('etag', etagFor(order.version));
+  return order;
+}

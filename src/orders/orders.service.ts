@@ -1,0 +1,250 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import {
+  decodeCursor,
+  ForbiddenProblem,
+  NotFoundProblem,
+  Page,
+  preconditionFailed,
+  toPage,
+  ValidationProblem,
+  versionFromIfMatch,
+} from '@bastion/common';
+import { holds, ownershipScope, Permission, Principal } from '@bastion/rbac';
+import { AuditWriter } from '../audit/audit-writer.service';
+import { CreateOrderDto } from './dto/create-order.dto';
+import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
+import { OrderItemInputDto } from './dto/order-item-input.dto';
+import { OrderDto, toOrderDto } from './dto/order.dto';
+import { UpdateOrderDto } from './dto/update-order.dto';
+import { Order } from './entities/order.entity';
+import { OrderItem } from './entities/order-item.entity';
+import { PricedOrder, priceOrder } from './money';
+import { OrderLedger } from './order-ledger.service';
+import { assertTransition, OrderStatus } from './order-state';
+import { OrdersErrorCode, OrdersException } from './orders.exception';
+
+// Microsecond precision: a millisecond cursor would skip or repeat rows created in the same ms.
+const CURSOR_KEY_SQL = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class OrdersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ledger: OrderLedger,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  async create(principal: Principal, dto: CreateOrderDto): Promise<OrderDto> {
+    const customerId = dto.customerId ?? principal.userId;
+    // Naming yourself is harmless; naming anyone else is acting for them.
+    if (customerId !== principal.userId && !holds(principal, Permission.OrdersCreateAny)) {
+      throw new ForbiddenProblem('Creating an order for another customer needs orders:create:any.');
+    }
+    const priced = priceOrder(dto.items);
+    return this.dataSource.transaction(async (manager) => {
+      if (dto.customerId !== undefined) await this.assertActiveCustomer(manager, customerId);
+      const { identifiers } = await manager.insert(Order, {
+        customerId,
+        status: OrderStatus.Pending,
+        currency: dto.currency,
+        subtotal: priced.subtotal,
+        total: priced.total,
+        amountPaid: 0,
+        amountRefunded: 0,
+        note: dto.note ?? null,
+      });
+      const id = (identifiers[0] as { id: string }).id;
+      await this.insertItems(manager, id, priced.lines);
+      const order = await this.ledger.reload(manager, id);
+      const created = toOrderDto(order, await this.ledger.itemsOf(manager, id));
+      await this.audit.record(manager, {
+        action: 'order.created',
+        resource: { type: 'order', id },
+        changes: { before: null, after: auditView(created) },
+      });
+      return created;
+    });
+  }
+
+  async list(principal: Principal, query: ListOrdersQueryDto): Promise<Page<OrderDto>> {
+    const scope = ownershipScope(principal, Permission.OrdersReadAny);
+    const builder = this.dataSource
+      .createQueryBuilder(Order, 'o')
+      .select('o.id', 'id')
+      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
+      .orderBy('o.created_at', 'DESC')
+      .addOrderBy('o.id', 'DESC')
+      .limit(query.limit + 1);
+    // The scope is part of the query: another customer's orders are never fetched at all.
+    if (scope.ownerId !== null) {
+      builder.andWhere('o.customer_id = :ownerId', { ownerId: scope.ownerId });
+    }
+    if (query.customerId) {
+      builder.andWhere('o.customer_id = :customerId', { customerId: query.customerId });
+    }
+    if (query.status) builder.andWhere('o.status = :status', { status: query.status });
+    if (query.createdFrom) {
+      builder.andWhere('o.created_at >= CAST(:from AS timestamptz)', { from: query.createdFrom });
+    }
+    if (query.createdTo) {
+      builder.andWhere('o.created_at < CAST(:to AS timestamptz)', { to: query.createdTo });
+    }
+    if (query.cursor) {
+      const cursor = decodeCursor(query.cursor);
+      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
+        throw new ValidationProblem([
+          { field: 'cursor', message: 'is not a cursor this API issued' },
+        ]);
+      }
+      builder.andWhere('(o.created_at, o.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
+        key: cursor.key,
+        id: cursor.id,
+      });
+    }
+    const rows = await builder.getRawMany<{ id: string; cursorKey: string }>();
+    if (rows.length === 0) return { data: [], nextCursor: null };
+    const ids = rows.map((row) => row.id);
+    const manager = this.dataSource.manager;
+    const orders = await manager.findBy(Order, { id: In(ids) });
+    const items = await this.ledger.itemsByOrder(manager, ids);
+    const byId = new Map(orders.map((order) => [order.id, order]));
+    return toPage(
+      rows,
+      query.limit,
+      (row) => toOrderDto(byId.get(row.id) as Order, items.get(row.id) ?? []),
+      (row) => ({ key: row.cursorKey, id: row.id }),
+    );
+  }
+
+  async get(principal: Principal, id: string): Promise<OrderDto> {
+    const manager = this.dataSource.manager;
+    const scope = ownershipScope(principal, Permission.OrdersReadAny);
+    const order = await this.ledger.findVisibleOrder(manager, id, scope);
+    if (!order) throw new NotFoundProblem('Order');
+    return toOrderDto(order, await this.ledger.itemsOf(manager, id));
+  }
+
+  async update(id: string, ifMatch: string | undefined, dto: UpdateOrderDto): Promise<OrderDto> {
+    const expected = versionFromIfMatch(ifMatch);
+    return this.dataSource.transaction(async (manager) => {
+      const order = await this.ledger.lockVisibleOrder(manager, id, { ownerId: null });
+      if (!order) throw new NotFoundProblem('Order');
+      if (order.version !== expected) throw preconditionFailed();
+      if (order.status !== OrderStatus.Pending) {
+        throw new OrdersException(OrdersErrorCode.NotEditable, { from: order.status });
+      }
+      const items = await this.ledger.itemsOf(manager, id);
+      const before = toOrderDto(order, items);
+      const changes: Partial<Pick<Order, 'note' | 'subtotal' | 'total'>> = {};
+      if (dto.note !== undefined && dto.note !== order.note) changes.note = dto.note;
+      const itemsChange = dto.items && !sameItems(items, dto.items) ? dto.items : undefined;
+      if (itemsChange) {
+        if (await this.ledger.hasPaymentActivity(manager, order)) {
+          throw new OrdersException(OrdersErrorCode.OrderHasPayments);
+        }
+        const priced = priceOrder(itemsChange);
+        changes.subtotal = priced.subtotal;
+        changes.total = priced.total;
+        await manager.delete(OrderItem, { orderId: id });
+        await this.insertItems(manager, id, priced.lines);
+      }
+      if (Object.keys(changes).length === 0) return before;
+      await manager.update(Order, { id }, changes);
+      const updated = toOrderDto(
+        await this.ledger.reload(manager, id),
+        await this.ledger.itemsOf(manager, id),
+      );
+      await this.audit.record(manager, {
+        action: 'order.updated',
+        resource: { type: 'order', id },
+        changes: { before: auditView(before), after: auditView(updated) },
+      });
+      return updated;
+    });
+  }
+
+  async cancel(principal: Principal, id: string): Promise<OrderDto> {
+    const scope = ownershipScope(principal, Permission.OrdersCancelAny);
+    return this.changeStatus(id, scope.ownerId, OrderStatus.Cancelled, 'order.cancelled');
+  }
+
+  async fulfil(id: string): Promise<OrderDto> {
+    return this.changeStatus(id, null, OrderStatus.Fulfilled, 'order.fulfilled');
+  }
+
+  private async changeStatus(
+    id: string,
+    ownerId: string | null,
+    to: OrderStatus,
+    action: string,
+  ): Promise<OrderDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const order = await this.ledger.lockVisibleOrder(manager, id, { ownerId });
+      if (!order) throw new NotFoundProblem('Order');
+      assertTransition(order.status, to);
+      // Cancelling would strand money that was captured or is being captured.
+      if (to === OrderStatus.Cancelled && (await this.ledger.hasPaymentActivity(manager, order))) {
+        throw new OrdersException(OrdersErrorCode.OrderHasPayments);
+      }
+      await manager.update(Order, { id }, { status: to });
+      await this.audit.record(manager, {
+        action,
+        resource: { type: 'order', id },
+        changes: { before: { status: order.status }, after: { status: to } },
+      });
+      return toOrderDto(
+        await this.ledger.reload(manager, id),
+        await this.ledger.itemsOf(manager, id),
+      );
+    });
+  }
+
+  private async insertItems(
+    manager: EntityManager,
+    orderId: string,
+    lines: PricedOrder<OrderItemInputDto>['lines'],
+  ): Promise<void> {
+    await manager.insert(
+      OrderItem,
+      lines.map((line, position) => ({
+        orderId,
+        position,
+        sku: line.sku,
+        name: line.name,
+        quantity: line.quantity,
+        unitPrice: line.unitPrice,
+        lineTotal: line.lineTotal,
+      })),
+    );
+  }
+
+  private async assertActiveCustomer(manager: EntityManager, customerId: string): Promise<void> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM users WHERE id = $1 AND status = 'active'`,
+      [customerId],
+    );
+    if (rows.length === 0) {
+      throw new ValidationProblem([{ field: 'customerId', message: 'is not an active user' }]);
+    }
+  }
+}
+
+function sameItems(current: OrderItem[], wanted: OrderItemInputDto[]): boolean {
+  const shape = (item: OrderItemInputDto) => [item.sku, item.name, item.quantity, item.unitPrice];
+  return JSON.stringify(current.map(shape)) === JSON.stringify(wanted.map(shape));
+}
+
+function auditView(order: OrderDto): Record<string, unknown> {
+  return {
+    customerId: order.customerId,
+    status: order.status,
+    currency: order.currency,
+    items: order.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+    total: order.total,
+    note: order.note,
+  };
+}

@@ -1,0 +1,33 @@
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { IDEMPOTENCY_KEY_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
+
+/** For the route's 409 description: Swagger keeps one description per status. */
+export const IDEMPOTENCY_CONFLICT =
+  'Or a request with this `Idempotency-Key` is still running (`/idempotency-key-in-use`).';
+
+/** Headers of a response that may be a replay. */
+export const REPLAY_HEADERS = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored response to an earlier request with this key.',
+    schema: { type: 'string', example: 'true' },
+  },
+};
+
+/** Requires `Idempotency-Key` and replays the first answer to a retry; documents both. */
+export const Idempotent = () =>
+  applyDecorators(
+    UseInterceptors(IdempotencyInterceptor),
+    ApiHeader({
+      name: IDEMPOTENCY_KEY_HEADER,
+      required: true,
+      example: '3f0c9a4e-5b7d-4c1e-9f2a-8d6b1e0c7a55',
+      description:
+        'Unique per operation, 1–255 characters, scoped to the caller. A retry with the same key and body within 24 h gets the first response again (status and body) with `Idempotent-Replayed: true`.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    }),
+    ApiUnprocessableEntityResponse({
+      description:
+        'The `Idempotency-Key` was used with another request (`/idempotency-key-reused`).',
+    }),
+  );

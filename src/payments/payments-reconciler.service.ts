@@ -1,0 +1,79 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { SYSTEM_ACTOR } from '../audit/audit-writer.service';
+import { PaymentSettlement } from './payment-settlement.service';
+import { PaymentProviders } from './providers/payment-providers';
+
+/** Attempts younger than this may still be in the hands of the request that made them. */
+export const RECONCILE_AFTER_SECONDS = 30;
+const BATCH = 100;
+
+interface Unsettled {
+  id: string;
+  provider: string;
+}
+
+export interface ReconcileReport {
+  payments: number;
+  refunds: number;
+}
+
+/**
+ * Settles payments and refunds left `pending` by a crash between recording the attempt and
+ * recording the provider's answer, using the provider's own record of the attempt.
+ */
+@Injectable()
+export class PaymentsReconciler {
+  private readonly logger = new Logger(PaymentsReconciler.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly providers: PaymentProviders,
+    private readonly settlement: PaymentSettlement,
+  ) {}
+
+  async reconcile(olderThanSeconds = RECONCILE_AFTER_SECONDS): Promise<ReconcileReport> {
+    const payments = await this.dataSource.query<Unsettled[]>(
+      `SELECT id, provider FROM payments
+       WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
+       ORDER BY created_at LIMIT ${BATCH}`,
+      [olderThanSeconds],
+    );
+    const refunds = await this.dataSource.query<Unsettled[]>(
+      `SELECT r.id, p.provider FROM refunds r JOIN payments p ON p.id = r.payment_id
+       WHERE r.status = 'pending' AND r.created_at < now() - make_interval(secs => $1)
+       ORDER BY r.created_at LIMIT ${BATCH}`,
+      [olderThanSeconds],
+    );
+    const report: ReconcileReport = { payments: 0, refunds: 0 };
+    // One at a time, each in its own transaction: one bad row must not hold back the others.
+    for (const { id, provider } of payments) {
+      await this.settleOne('payment', id, async () => {
+        const outcome = await this.providers.get(provider).chargeOutcome(id);
+        const settled = await this.dataSource.transaction((manager) =>
+          this.settlement.applyCharge(manager, id, outcome, SYSTEM_ACTOR),
+        );
+        if (settled.applied) report.payments += 1;
+      });
+    }
+    for (const { id, provider } of refunds) {
+      await this.settleOne('refund', id, async () => {
+        const outcome = await this.providers.get(provider).refundOutcome(id);
+        const settled = await this.dataSource.transaction((manager) =>
+          this.settlement.applyRefund(manager, id, outcome, SYSTEM_ACTOR),
+        );
+        if (settled.applied) report.refunds += 1;
+      });
+    }
+    return report;
+  }
+
+  private async settleOne(kind: string, id: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.error({ err: error, id }, `Could not reconcile ${kind}`);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { NotFoundProblem } from '@bastion/common';
+import { AuditWriter } from '../audit/audit-writer.service';
+import { OrderLedger } from '../orders/order-ledger.service';
+import { assertTransition, OrderStatus } from '../orders/order-state';
+import { CreateRefundDto } from './dto/create-refund.dto';
+import { RefundDto, toRefundDto } from './dto/payment.dto';
+import { Payment, PaymentStatus } from './entities/payment.entity';
+import { Refund, RefundStatus } from './entities/refund.entity';
+import { PaymentSettlement } from './payment-settlement.service';
+import { PaymentsErrorCode, PaymentsException } from './payments.exception';
+import { PaymentProviders } from './providers/payment-providers';
+
+@Injectable()
+export class RefundsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ledger: OrderLedger,
+    private readonly settlement: PaymentSettlement,
+    private readonly providers: PaymentProviders,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  /**
+   * Reserves the amount under the payment's row lock (pending refunds count), commits, asks the
+   * provider, then settles: concurrent refunds can never sum past what was captured.
+   */
+  async create(paymentId: string, dto: CreateRefundDto): Promise<RefundDto> {
+    const attempt = await this.dataSource.transaction(async (manager) => {
+      const found = await manager.findOneBy(Payment, { id: paymentId });
+      if (!found) throw new NotFoundProblem('Payment');
+      const order = await this.ledger.lockOrderForPayment(manager, found.orderId);
+      const payment = await this.settlement.lockPayment(manager, paymentId);
+      if (payment.status !== PaymentStatus.Succeeded) {
+        throw new PaymentsException(PaymentsErrorCode.PaymentNotRefundable, payment.status);
+      }
+      // Refunds follow the order's state table too (a partly paid, still pending order: 409).
+      assertTransition(order.status, OrderStatus.Refunded);
+      const refundable = payment.amount - (await this.amountRefundedOrInFlight(manager, paymentId));
+      if (dto.amount > refundable) {
+        throw new PaymentsException(PaymentsErrorCode.RefundExceedsCaptured, String(refundable));
+      }
+      const { identifiers } = await manager.insert(Refund, {
+        paymentId,
+        amount: dto.amount,
+        reason: dto.reason ?? null,
+        status: RefundStatus.Pending,
+        providerRef: null,
+        failureCode: null,
+      });
+      const id = (identifiers[0] as { id: string }).id;
+      await this.audit.record(manager, {
+        action: 'refund.created',
+        resource: { type: 'refund', id },
+        metadata: { paymentId, orderId: payment.orderId, amount: dto.amount, reason: dto.reason },
+      });
+      return { id, payment };
+    });
+    const provider = this.providers.get(attempt.payment.provider);
+    const outcome = await provider.refund({
+      key: attempt.id,
+      paymentRef: attempt.payment.providerRef as string,
+      amount: dto.amount,
+      currency: attempt.payment.currency,
+    });
+    const settled = await this.dataSource.transaction((manager) =>
+      this.settlement.applyRefund(manager, attempt.id, outcome),
+    );
+    return toRefundDto(settled.row);
+  }
+
+  private async amountRefundedOrInFlight(
+    manager: EntityManager,
+    paymentId: string,
+  ): Promise<number> {
+    const [row] = await manager.query<{ amount: string }[]>(
+      `SELECT COALESCE(sum(amount), 0)::text AS amount FROM refunds
+       WHERE payment_id = $1 AND status IN ('pending', 'succeeded')`,
+      [paymentId],
+    );
+    return Number(row.amount);
+  }
+}

@@ -1,0 +1,664 @@
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'supertest';
+import { IdempotencyService } from '../src/payments/idempotency/idempotency.service';
+import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
+import { PaymentProviders } from '../src/payments/providers/payment-providers';
+import {
+  auditActionsOf,
+  errorFields,
+  newOrder,
+  Session,
+  signedIn,
+  TestUser,
+} from './support/factories';
+import { TestEnvironment, TestInstance } from './support/test-app';
+
+type Caller = TestUser & Session;
+const PROBLEMS = 'https://bastion.dev/problems/';
+const VISA = { paymentMethod: { type: 'card', token: 'tok_visa' } };
+const ONE_ITEM = (unitPrice: number) => ({
+  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPrice }],
+});
+
+describe('payments and refunds', () => {
+  let env: TestEnvironment;
+  let api: TestInstance;
+  let alice: Caller;
+  let bob: Caller;
+  let manager: Caller;
+
+  function pay(
+    caller: { auth: Record<string, string> },
+    orderId: string,
+    body: object = VISA,
+    key: string = randomUUID(),
+  ) {
+    return api
+      .http()
+      .post(`/v1/orders/${orderId}/payments`)
+      .set(caller.auth)
+      .set('idempotency-key', key)
+      .send(body);
+  }
+
+  function refund(paymentId: string, body: object, key: string = randomUUID()) {
+    return api
+      .http()
+      .post(`/v1/payments/${paymentId}/refunds`)
+      .set(manager.auth)
+      .set('idempotency-key', key)
+      .send(body);
+  }
+
+  async function orderOf(id: string): Promise<Record<string, unknown>> {
+    const response = await api.http().get(`/v1/orders/${id}`).set(manager.auth).expect(200);
+    return response.body as Record<string, unknown>;
+  }
+
+  async function paymentRows(orderId: string): Promise<{ status: string; amount: string }[]> {
+    return api.dataSource.query(
+      'SELECT status, amount::text AS amount FROM payments WHERE order_id = $1',
+      [orderId],
+    );
+  }
+
+  async function expectAudit(response: Response, actions: string[]): Promise<void> {
+    expect(await auditActionsOf(api.dataSource, response.headers['x-request-id'])).toEqual(actions);
+  }
+
+  /** An order of `total` paid in full by alice; returns the order and payment ids. */
+  async function paidOrder(total = 1000): Promise<{ orderId: string; paymentId: string }> {
+    const order = await newOrder(api, alice.auth, ONE_ITEM(total));
+    const response = await pay(alice, order.id).expect(201);
+    return { orderId: order.id, paymentId: response.body.id as string };
+  }
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+    api = await env.start();
+    [alice, bob, manager] = await Promise.all([
+      signedIn(api),
+      signedIn(api),
+      signedIn(api, ['manager']),
+    ]);
+  });
+  afterAll(() => env.close());
+
+  describe('POST /v1/orders/:id/payments', () => {
+    it('captures the outstanding balance and marks the order paid, in one audited change', async () => {
+      const order = await newOrder(api, alice.auth);
+      const response = await pay(alice, order.id).expect(201);
+      expect(response.body).toMatchObject({
+        orderId: order.id,
+        status: 'succeeded',
+        amount: order.total,
+        currency: 'EUR',
+        provider: 'sandbox',
+        failureCode: null,
+        refunds: [],
+      });
+      expect(response.body.providerRef).toMatch(/^ch_sbx_/);
+      expect(response.headers['idempotent-replayed']).toBeUndefined();
+      expect(await orderOf(order.id)).toMatchObject({
+        status: 'paid',
+        amountPaid: order.total,
+        version: 2,
+      });
+      await expectAudit(response, ['payment.created', 'payment.succeeded', 'order.paid']);
+    });
+
+    it('takes partial payments; the order is paid once they cover the total', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(3000));
+      await pay(alice, order.id, { ...VISA, amount: 1000 }).expect(201);
+      expect(await orderOf(order.id)).toMatchObject({ status: 'pending', amountPaid: 1000 });
+      const rest = await pay(alice, order.id).expect(201);
+      expect(rest.body.amount).toBe(2000);
+      expect(await orderOf(order.id)).toMatchObject({ status: 'paid', amountPaid: 3000 });
+    });
+
+    it.each([
+      ['tok_declined', 'card_declined'],
+      ['tok_insufficient_funds', 'insufficient_funds'],
+      ['tok_unknown', 'invalid_token'],
+    ])('records a failed payment for %s (%s), leaving the order unpaid', async (token, code) => {
+      const order = await newOrder(api, alice.auth);
+      const response = await pay(alice, order.id, {
+        paymentMethod: { type: 'card', token },
+      }).expect(201);
+      expect(response.body).toMatchObject({ status: 'failed', failureCode: code });
+      expect(await orderOf(order.id)).toMatchObject({ status: 'pending', amountPaid: 0 });
+      await expectAudit(response, ['payment.created', 'payment.failed']);
+      await pay(alice, order.id).expect(201);
+    });
+
+    it('reserves a 3-D Secure payment’s amount until it is settled', async () => {
+      const order = await newOrder(api, alice.auth);
+      const response = await pay(alice, order.id, {
+        paymentMethod: { type: 'card', token: 'tok_3ds' },
+      }).expect(201);
+      expect(response.body.status).toBe('requires_action');
+      await expectAudit(response, ['payment.created', 'payment.action_required']);
+      const again = await pay(alice, order.id).expect(409);
+      expect(again.body.type).toBe(`${PROBLEMS}nothing-outstanding`);
+      const cancel = await api
+        .http()
+        .post(`/v1/orders/${order.id}/cancel`)
+        .set(alice.auth)
+        .expect(409);
+      expect(cancel.body.type).toBe(`${PROBLEMS}order-has-payments`);
+      const edit = await api
+        .http()
+        .patch(`/v1/orders/${order.id}`)
+        .set(manager.auth)
+        .set('if-match', '"1"')
+        .send({ items: [{ sku: 'X', name: 'Cheaper', quantity: 1, unitPrice: 1 }] })
+        .expect(409);
+      expect(edit.body.type).toBe(`${PROBLEMS}order-has-payments`);
+    });
+
+    it('never takes more than the outstanding balance', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(500));
+      const response = await pay(alice, order.id, { ...VISA, amount: 501 }).expect(409);
+      expect(response.body.type).toBe(`${PROBLEMS}amount-exceeds-outstanding`);
+      expect(response.body.detail).toBe('At most 500 can be paid on this order now.');
+      expect(await paymentRows(order.id)).toEqual([]);
+    });
+
+    it('pays the largest possible order exactly', async () => {
+      const items = Array.from({ length: 100 }, (_, index) => ({
+        sku: `MAX-${index}`,
+        name: 'Expensive',
+        quantity: 10000,
+        unitPrice: 100000000,
+      }));
+      const order = await newOrder(api, alice.auth, { items });
+      const response = await pay(alice, order.id).expect(201);
+      expect(response.body.amount).toBe(1e14);
+      expect(await orderOf(order.id)).toMatchObject({ status: 'paid', amountPaid: 1e14 });
+    });
+
+    it.each(['paid', 'cancelled'])('answers 409 naming the state for a %s order', async (state) => {
+      const order = await newOrder(api, alice.auth);
+      if (state === 'paid') await pay(alice, order.id).expect(201);
+      else await api.http().post(`/v1/orders/${order.id}/cancel`).set(alice.auth).expect(200);
+      const response = await pay(alice, order.id).expect(409);
+      expect(response.body.type).toBe(`${PROBLEMS}illegal-transition`);
+      expect(response.body.detail).toBe(`The order is ${state}; it cannot become paid.`);
+    });
+
+    it('answers 404 for another customer’s order; payments:create:any pays anyone’s', async () => {
+      const order = await newOrder(api, alice.auth);
+      await pay(bob, order.id).expect(404);
+      await pay(bob, randomUUID()).expect(404);
+      expect(await paymentRows(order.id)).toEqual([]);
+      await pay(manager, order.id).expect(201);
+    });
+
+    it.each([
+      [undefined, 'absent'],
+      ['', 'empty'],
+      ['k'.repeat(256), 'too long'],
+    ])('requires an Idempotency-Key of 1 to 255 characters (%#: %s)', async (key, _label) => {
+      const order = await newOrder(api, alice.auth);
+      const request = api.http().post(`/v1/orders/${order.id}/payments`).set(alice.auth);
+      if (key !== undefined) void request.set('idempotency-key', key);
+      const response = await request.send(VISA).expect(400);
+      expect(response.body.errors).toEqual([
+        { field: 'Idempotency-Key', message: 'must be sent, 1 to 255 characters' },
+      ]);
+    });
+
+    it('accepts a 255-character key', async () => {
+      const order = await newOrder(api, alice.auth);
+      await pay(alice, order.id, VISA, 'k'.repeat(255)).expect(201);
+    });
+
+    it.each([
+      [{ paymentMethod: { type: 'cash', token: 'tok_visa' } }, ['paymentMethod.type']],
+      [{ paymentMethod: { type: 'card', token: '' } }, ['paymentMethod.token']],
+      [{ paymentMethod: { type: 'card', token: 'tok_visa', pan: '4242' } }, ['paymentMethod.pan']],
+      [{ ...VISA, amount: 0 }, ['amount']],
+      [{ ...VISA, amount: 1.5 }, ['amount']],
+      [{ amount: 5 }, ['paymentMethod']],
+      [{ ...VISA, status: 'succeeded' }, ['status']],
+    ])('answers 400 for %j', async (body, fields) => {
+      const order = await newOrder(api, alice.auth);
+      const response = await pay(alice, order.id, body).expect(400);
+      expect(errorFields(response.body)).toEqual(fields);
+    });
+
+    it('needs a credential and a payments:create permission', async () => {
+      const order = await newOrder(api, alice.auth);
+      await api
+        .http()
+        .post(`/v1/orders/${order.id}/payments`)
+        .set('idempotency-key', 'k')
+        .send(VISA)
+        .expect(401);
+      const auditor = await signedIn(api, ['auditor']);
+      await pay(auditor, order.id).expect(403);
+    });
+  });
+
+  describe('idempotency', () => {
+    it('replays the first response for the same key and body, with one payment only', async () => {
+      const order = await newOrder(api, alice.auth);
+      const key = randomUUID();
+      const first = await pay(alice, order.id, VISA, key).expect(201);
+      const second = await pay(alice, order.id, VISA, key).expect(201);
+      expect(second.headers['idempotent-replayed']).toBe('true');
+      expect(second.body).toEqual(first.body);
+      expect(await paymentRows(order.id)).toHaveLength(1);
+      await expectAudit(second, []);
+    });
+
+    it('treats bodies that differ only in key order as the same', async () => {
+      const order = await newOrder(api, alice.auth);
+      const key = randomUUID();
+      await pay(alice, order.id, { paymentMethod: { type: 'card', token: 'tok_visa' } }, key);
+      const again = await pay(
+        alice,
+        order.id,
+        { paymentMethod: { token: 'tok_visa', type: 'card' } },
+        key,
+      ).expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+    });
+
+    it('answers 422 for the same key with another body or another order', async () => {
+      const [one, two] = [await newOrder(api, alice.auth), await newOrder(api, alice.auth)];
+      const key = randomUUID();
+      await pay(alice, one.id, { ...VISA, amount: 100 }, key).expect(201);
+      const otherBody = await pay(alice, one.id, { ...VISA, amount: 200 }, key).expect(422);
+      expect(otherBody.body.type).toBe(`${PROBLEMS}idempotency-key-reused`);
+      await pay(alice, two.id, { ...VISA, amount: 100 }, key).expect(422);
+      expect(await paymentRows(two.id)).toEqual([]);
+    });
+
+    it('scopes keys to the caller', async () => {
+      const key = randomUUID();
+      const mine = await newOrder(api, alice.auth);
+      const theirs = await newOrder(api, bob.auth);
+      await pay(alice, mine.id, VISA, key).expect(201);
+      const response = await pay(bob, theirs.id, VISA, key).expect(201);
+      expect(response.headers['idempotent-replayed']).toBeUndefined();
+    });
+
+    it('replays a domain error too, but lets a validation error free the key', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(100));
+      const key = randomUUID();
+      await pay(alice, order.id, { ...VISA, amount: 101 }, key).expect(409);
+      const replayed = await pay(alice, order.id, { ...VISA, amount: 101 }, key).expect(409);
+      expect(replayed.headers['idempotent-replayed']).toBe('true');
+      expect(replayed.body.type).toBe(`${PROBLEMS}amount-exceeds-outstanding`);
+
+      const fresh = randomUUID();
+      await pay(alice, order.id, { ...VISA, amount: 0 }, fresh).expect(400);
+      await pay(alice, order.id, { ...VISA, amount: 100 }, fresh).expect(201);
+    });
+
+    it('answers 409 while the first request with the key is still running', async () => {
+      const order = await newOrder(api, alice.auth);
+      const key = randomUUID();
+      await api.dataSource.query(
+        `INSERT INTO idempotency_keys (actor_type, actor_id, key, request_fingerprint, state, expires_at)
+         VALUES ('user', $1, $2, repeat('0', 64), 'in_progress', now() + interval '1 hour')`,
+        [alice.id, key],
+      );
+      const response = await pay(alice, order.id, VISA, key).expect(409);
+      expect(response.body.type).toBe(`${PROBLEMS}idempotency-key-in-use`);
+      expect(await paymentRows(order.id)).toEqual([]);
+    });
+
+    it('runs 20 concurrent requests with one key exactly once', async () => {
+      const order = await newOrder(api, alice.auth);
+      const key = randomUUID();
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => pay(alice, order.id, VISA, key)),
+      );
+      const statuses = responses.map((response) => response.status);
+      expect(statuses.filter((status) => status !== 201 && status !== 409)).toEqual([]);
+      const created = responses.filter((response) => response.status === 201);
+      expect(created.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(created.map((response) => response.body.id as string)).size).toBe(1);
+      expect(await paymentRows(order.id)).toEqual([{ status: 'succeeded', amount: '3000' }]);
+    });
+
+    it('forgets a key after 24 hours and purges expired keys', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(300));
+      const key = randomUUID();
+      await pay(alice, order.id, { ...VISA, amount: 100 }, key).expect(201);
+      await api.dataSource.query(
+        `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
+        [key],
+      );
+      const reused = await pay(alice, order.id, { ...VISA, amount: 200 }, key).expect(201);
+      expect(reused.headers['idempotent-replayed']).toBeUndefined();
+      await api.dataSource.query(
+        `UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = $1`,
+        [key],
+      );
+      expect(await api.app.get(IdempotencyService).purgeExpired()).toBeGreaterThanOrEqual(1);
+      const left: unknown[] = await api.dataSource.query(
+        'SELECT 1 FROM idempotency_keys WHERE key = $1',
+        [key],
+      );
+      expect(left).toEqual([]);
+    });
+  });
+
+  describe('GET /v1/payments/:id and GET /v1/orders/:id/payments', () => {
+    it('shows a payment to its order’s owner and to payments:read:any, 404 to others', async () => {
+      const { paymentId } = await paidOrder();
+      const own = await api.http().get(`/v1/payments/${paymentId}`).set(alice.auth).expect(200);
+      expect(own.body).toMatchObject({ id: paymentId, status: 'succeeded', refunds: [] });
+      await api.http().get(`/v1/payments/${paymentId}`).set(manager.auth).expect(200);
+      await api.http().get(`/v1/payments/${paymentId}`).set(bob.auth).expect(404);
+      await api.http().get(`/v1/payments/${randomUUID()}`).set(alice.auth).expect(404);
+      await api.http().get('/v1/payments/nope').set(alice.auth).expect(400);
+    });
+
+    it('lists an order’s payments oldest first, page by page; 404 for another’s order', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(300));
+      const ids: string[] = [];
+      for (const amount of [100, 100, 100]) {
+        ids.push((await pay(alice, order.id, { ...VISA, amount }).expect(201)).body.id as string);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Response = await api
+          .http()
+          .get(`/v1/orders/${order.id}/payments`)
+          .query({ limit: 2, ...(cursor ? { cursor } : {}) })
+          .set(alice.auth)
+          .expect(200);
+        seen.push(...(page.body.data as { id: string }[]).map((payment) => payment.id));
+        cursor = page.body.nextCursor as string | null;
+      } while (cursor);
+      expect(seen).toEqual(ids);
+      await api.http().get(`/v1/orders/${order.id}/payments`).set(manager.auth).expect(200);
+      await api.http().get(`/v1/orders/${order.id}/payments`).set(bob.auth).expect(404);
+      await api
+        .http()
+        .get(`/v1/orders/${order.id}/payments`)
+        .query({ cursor: 'bad' })
+        .set(alice.auth)
+        .expect(400);
+    });
+
+    it('needs a payments:read permission', async () => {
+      const { paymentId, orderId } = await paidOrder();
+      const auditor = await signedIn(api, ['auditor']);
+      await api.http().get(`/v1/payments/${paymentId}`).set(auditor.auth).expect(403);
+      await api.http().get(`/v1/orders/${orderId}/payments`).set(auditor.auth).expect(403);
+      await api.http().get(`/v1/payments/${paymentId}`).expect(401);
+    });
+  });
+
+  describe('POST /v1/payments/:id/refunds', () => {
+    it('refunds in part, then in full; the order follows', async () => {
+      const { orderId, paymentId } = await paidOrder(1000);
+      const partial = await refund(paymentId, { amount: 400, reason: 'Damaged' }).expect(201);
+      expect(partial.body).toMatchObject({
+        paymentId,
+        amount: 400,
+        reason: 'Damaged',
+        status: 'succeeded',
+      });
+      await expectAudit(partial, [
+        'refund.created',
+        'refund.succeeded',
+        'order.partially_refunded',
+      ]);
+      expect(await orderOf(orderId)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 400,
+      });
+      const rest = await refund(paymentId, { amount: 600 }).expect(201);
+      expect(rest.body.reason).toBeNull();
+      await expectAudit(rest, ['refund.created', 'refund.succeeded', 'order.refunded']);
+      expect(await orderOf(orderId)).toMatchObject({ status: 'refunded', amountRefunded: 1000 });
+      const payment = await api.http().get(`/v1/payments/${paymentId}`).set(alice.auth);
+      expect((payment.body.refunds as { amount: number }[]).map((r) => r.amount)).toEqual([
+        400, 600,
+      ]);
+    });
+
+    it('refunds a fulfilled order', async () => {
+      const { orderId, paymentId } = await paidOrder(1000);
+      await api.http().post(`/v1/orders/${orderId}/fulfil`).set(manager.auth).expect(200);
+      await refund(paymentId, { amount: 1 }).expect(201);
+      expect((await orderOf(orderId)).status).toBe('partially_refunded');
+      const fulfil = await api
+        .http()
+        .post(`/v1/orders/${orderId}/fulfil`)
+        .set(manager.auth)
+        .expect(409);
+      expect(fulfil.body.detail).toBe(
+        'The order is partially_refunded; it cannot become fulfilled.',
+      );
+    });
+
+    it('never refunds past the captured amount', async () => {
+      const { paymentId } = await paidOrder(1000);
+      const response = await refund(paymentId, { amount: 1001 }).expect(409);
+      expect(response.body.type).toBe(`${PROBLEMS}refund-exceeds-captured`);
+      await refund(paymentId, { amount: 1000 }).expect(201);
+      const more = await refund(paymentId, { amount: 1 }).expect(409);
+      expect(more.body.detail).toBe('The order is refunded; it cannot become refunded.');
+    });
+
+    it('lets 10 concurrent refunds sum to at most the capture', async () => {
+      const { orderId, paymentId } = await paidOrder(1000);
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => refund(paymentId, { amount: 300 })),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      expect(statuses).toEqual([201, 201, 201, 409, 409, 409, 409, 409, 409, 409]);
+      const [{ sum }] = await api.dataSource.query(
+        `SELECT sum(amount)::int AS sum FROM refunds WHERE payment_id = $1 AND status = 'succeeded'`,
+        [paymentId],
+      );
+      expect(sum).toBe(900);
+      expect(await orderOf(orderId)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 900,
+      });
+    });
+
+    it('refuses to refund a failed payment, or a payment of a still pending order', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(1000));
+      const failed = await pay(alice, order.id, {
+        paymentMethod: { type: 'card', token: 'tok_declined' },
+      }).expect(201);
+      const notRefundable = await refund(failed.body.id as string, { amount: 1 }).expect(409);
+      expect(notRefundable.body.type).toBe(`${PROBLEMS}payment-not-refundable`);
+      const part = await pay(alice, order.id, { ...VISA, amount: 500 }).expect(201);
+      const pending = await refund(part.body.id as string, { amount: 1 }).expect(409);
+      expect(pending.body.detail).toBe('The order is pending; it cannot become refunded.');
+    });
+
+    it('replays a refund for its key and answers 422 for another amount', async () => {
+      const { paymentId } = await paidOrder(1000);
+      const key = randomUUID();
+      const first = await refund(paymentId, { amount: 100 }, key).expect(201);
+      const again = await refund(paymentId, { amount: 100 }, key).expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      await refund(paymentId, { amount: 200 }, key).expect(422);
+      const [{ count }] = await api.dataSource.query(
+        'SELECT count(*)::int AS count FROM refunds WHERE payment_id = $1',
+        [paymentId],
+      );
+      expect(count).toBe(1);
+    });
+
+    it('validates the body and the key; 404 for an absent payment; needs payments:refund', async () => {
+      const { paymentId } = await paidOrder(1000);
+      const bad = await refund(paymentId, { amount: 0, reason: 'x'.repeat(501) }).expect(400);
+      expect(errorFields(bad.body).sort()).toEqual(['amount', 'reason']);
+      await api
+        .http()
+        .post(`/v1/payments/${paymentId}/refunds`)
+        .set(manager.auth)
+        .send({ amount: 1 })
+        .expect(400);
+      await refund(randomUUID(), { amount: 1 }).expect(404);
+      await api
+        .http()
+        .post(`/v1/payments/${paymentId}/refunds`)
+        .set(alice.auth)
+        .set('idempotency-key', randomUUID())
+        .send({ amount: 1 })
+        .expect(403);
+    });
+  });
+
+  describe('crash safety', () => {
+    /** A payment row as the first transaction leaves it, from a process that then died. */
+    async function crashedAttempt(orderId: string, amount: number): Promise<string> {
+      const [{ id }] = await api.dataSource.query(
+        `INSERT INTO payments (order_id, status, amount, currency, provider, created_at)
+         VALUES ($1, 'pending', $2, 'EUR', 'sandbox', now() - interval '1 minute') RETURNING id`,
+        [orderId, amount],
+      );
+      return id as string;
+    }
+
+    it('settles an attempt the provider never received as failed, for good', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(700));
+      const paymentId = await crashedAttempt(order.id, 700);
+      await pay(alice, order.id).expect(409);
+      const report = await api.app.get(PaymentsReconciler).reconcile();
+      expect(report.payments).toBeGreaterThanOrEqual(1);
+      const payment = await api.http().get(`/v1/payments/${paymentId}`).set(alice.auth);
+      expect(payment.body).toMatchObject({ status: 'failed', failureCode: 'abandoned' });
+      // The provider now refuses the lost request if it ever arrives.
+      const late = await api.app
+        .get(PaymentProviders)
+        .default()
+        .charge({ key: paymentId, amount: 700, currency: 'EUR', token: 'tok_visa' });
+      expect(late.status).toBe('failed');
+      await pay(alice, order.id).expect(201);
+      expect((await orderOf(order.id)).status).toBe('paid');
+    });
+
+    it('settles an attempt the provider captured before the crash, as the system', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(700));
+      const paymentId = await crashedAttempt(order.id, 700);
+      await api.app
+        .get(PaymentProviders)
+        .default()
+        .charge({ key: paymentId, amount: 700, currency: 'EUR', token: 'tok_visa' });
+      await api.app.get(PaymentsReconciler).reconcile();
+      expect(await orderOf(order.id)).toMatchObject({ status: 'paid', amountPaid: 700 });
+      const events: { action: string; actor_type: string }[] = await api.dataSource.query(
+        `SELECT action, actor_type FROM audit_events WHERE resource_id IN ($1, $2)
+         ORDER BY occurred_at`,
+        [paymentId, order.id],
+      );
+      expect(events.slice(-2)).toEqual([
+        { action: 'payment.succeeded', actor_type: 'system' },
+        { action: 'order.paid', actor_type: 'system' },
+      ]);
+      await api.app.get(PaymentsReconciler).reconcile();
+      expect((await orderOf(order.id)).amountPaid).toBe(700);
+    });
+
+    it('survives a crash between the provider call and the second transaction', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(900));
+      const provider = api.app.get(PaymentProviders).default();
+      const charge = provider.charge.bind(provider);
+      const spy = jest.spyOn(provider, 'charge').mockImplementationOnce(async (request) => {
+        await charge(request);
+        throw new Error('process killed');
+      });
+      const key = randomUUID();
+      await pay(alice, order.id, VISA, key).expect(500);
+      spy.mockRestore();
+      expect(await paymentRows(order.id)).toEqual([{ status: 'pending', amount: '900' }]);
+      // The 5xx freed the key, but the in-flight attempt still holds the balance: no double charge.
+      const retry = await pay(alice, order.id, VISA, key).expect(409);
+      expect(retry.body.type).toBe(`${PROBLEMS}nothing-outstanding`);
+      expect(await api.app.get(PaymentsReconciler).reconcile(0)).toMatchObject({ payments: 1 });
+      expect(await paymentRows(order.id)).toEqual([{ status: 'succeeded', amount: '900' }]);
+      expect((await orderOf(order.id)).status).toBe('paid');
+    });
+
+    it('leaves young attempts to the request that is making them', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(100));
+      await api.dataSource.query(
+        `INSERT INTO payments (order_id, status, amount, currency, provider)
+         VALUES ($1, 'pending', 100, 'EUR', 'sandbox')`,
+        [order.id],
+      );
+      await api.app.get(PaymentsReconciler).reconcile();
+      expect(await paymentRows(order.id)).toEqual([{ status: 'pending', amount: '100' }]);
+    });
+
+    it('settles a refund left pending by a crash', async () => {
+      const { orderId, paymentId } = await paidOrder(1000);
+      const [{ id }] = await api.dataSource.query(
+        `INSERT INTO refunds (payment_id, amount, status, created_at)
+         VALUES ($1, 250, 'pending', now() - interval '1 minute') RETURNING id`,
+        [paymentId],
+      );
+      await refund(paymentId, { amount: 751 }).expect(409);
+      await api.app
+        .get(PaymentProviders)
+        .default()
+        .refund({
+          key: id as string,
+          paymentRef: 'ignored',
+          amount: 250,
+          currency: 'EUR',
+        });
+      expect(await api.app.get(PaymentsReconciler).reconcile()).toMatchObject({ refunds: 1 });
+      expect(await orderOf(orderId)).toMatchObject({
+        status: 'partially_refunded',
+        amountRefunded: 250,
+      });
+    });
+  });
+});
+
+// Two instances share state only through PostgreSQL and Redis; with the embedded defaults each
+// instance has its own in-process database, so there is nothing shared to test.
+const describeShared = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
+
+describeShared('payments across two instances', () => {
+  let env: TestEnvironment;
+  let a: TestInstance;
+  let b: TestInstance;
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+    [a, b] = [await env.start(), await env.start()];
+  });
+  afterAll(() => env.close());
+
+  it('runs 20 concurrent same-key requests spread over both instances exactly once', async () => {
+    const customer = await signedIn(a);
+    const order = await newOrder(a, customer.auth);
+    const key = randomUUID();
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        (index % 2 === 0 ? a : b)
+          .http()
+          .post(`/v1/orders/${order.id}/payments`)
+          .set(customer.auth)
+          .set('idempotency-key', key)
+          .send(VISA),
+      ),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status !== 201 && status !== 409)).toEqual([]);
+    const ids = responses.filter((r) => r.status === 201).map((r) => r.body.id as string);
+    expect(new Set(ids).size).toBe(1);
+    const rows: unknown[] = await a.dataSource.query('SELECT 1 FROM payments WHERE order_id = $1', [
+      order.id,
+    ]);
+    expect(rows).toHaveLength(1);
+  });
+});
