@@ -1,5 +1,5 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
-import { login, signedIn } from './support/factories';
+import { clientOf, login, signedIn } from './support/factories';
 
 describe('platform: errors, request ids, health, docs', () => {
   let env: TestEnvironment;
@@ -166,6 +166,22 @@ describe('platform: errors, request ids, health, docs', () => {
     // Another caller has a window of its own.
     const other = await signedIn(limited, ['customer']);
     await limited.http().get('/v1/auth/me').set(other.auth).expect(200);
+    await limited.close();
+  });
+
+  it('answers 429 to an address that keeps presenting invalid credentials', async () => {
+    const limited = await env.start({ RATE_LIMIT_MAX: '3' });
+    const client = clientOf(limited);
+    const bogusKey = `bst_${'A'.repeat(12)}_${'b'.repeat(43)}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await client.get('/v1/auth/me').set('x-api-key', bogusKey).expect(401);
+    }
+    const refused = await client.get('/v1/auth/me').set('x-api-key', bogusKey).expect(429);
+    expect(refused.body.type).toBe('https://bastion.dev/problems/too-many-failed-authentications');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await client.get('/v1/auth/me').set('authorization', 'Bearer forged').expect(429);
+    // Other addresses are not affected.
+    await clientOf(limited).get('/v1/auth/me').set('x-api-key', bogusKey).expect(401);
     await limited.close();
   });
 

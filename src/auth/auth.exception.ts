@@ -8,6 +8,7 @@ export enum AuthErrorCode {
   InvalidToken = 'invalid-token',
   InvalidRefreshToken = 'invalid-refresh-token',
   LoginLocked = 'login-locked',
+  TooManyFailedAuthentications = 'too-many-failed-authentications',
   SignupDisabled = 'signup-disabled',
   EmailTaken = 'email-taken',
   WrongPassword = 'wrong-password',
@@ -67,6 +68,12 @@ function describe(code: AuthErrorCode): AuthErrorShape {
         status: 429,
         title: 'Too many failed logins',
         detail: 'Too many failed logins. Retry later.',
+      };
+    case AuthErrorCode.TooManyFailedAuthentications:
+      return {
+        status: 429,
+        title: 'Too many failed authentications',
+        detail: 'Too many requests with invalid credentials from this address. Retry later.',
       };
     case AuthErrorCode.SignupDisabled:
       return { status: 404, title: 'Not found', detail: 'Self-service sign-up is disabled.' };

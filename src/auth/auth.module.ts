@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { AccessCache } from './access/access-cache';
 import { AccountService } from './account.service';
 import { AccessResolver } from './access/access-resolver.service';
+import { AuthenticationFailures } from './access/authentication-failures';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { JwtStrategy } from './access/jwt.strategy';
 import { ApiKeysController } from './api-keys/api-keys.controller';
@@ -42,6 +43,7 @@ import { SessionsService } from './sessions.service';
     AccessResolver,
     AccountService,
     ApiKeysService,
+    AuthenticationFailures,
     AuthenticationGuard,
     AuthService,
     JwtStrategy,

@@ -5,6 +5,7 @@ import { requestContext } from '@bastion/common';
 import { IS_PUBLIC, Principal, RequestWithPrincipal } from '@bastion/rbac';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 import { AccessResolver } from './access-resolver.service';
+import { AuthenticationFailures } from './authentication-failures';
 import { JwtStrategy } from './jwt.strategy';
 
 const API_KEY_HEADER = 'x-api-key';
@@ -19,6 +20,7 @@ export class AuthenticationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly access: AccessResolver,
     private readonly jwtStrategy: JwtStrategy,
+    private readonly failures: AuthenticationFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -26,8 +28,12 @@ export class AuthenticationGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<RequestWithPrincipal>();
+    await this.failures.assertAllowed(request.ip);
     const principal = await this.authenticate(request, http.getResponse());
-    if (!principal) throw new AuthException(AuthErrorCode.InvalidToken);
+    if (!principal) {
+      await this.failures.record(request.ip);
+      throw new AuthException(AuthErrorCode.InvalidToken);
+    }
     request.principal = principal;
     const current = requestContext.current();
     if (current)
