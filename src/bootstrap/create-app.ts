@@ -51,7 +51,6 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   app.useLogger(app.get(Logger));
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
   const { corsOrigins } = options.config.http;
   if (corsOrigins.length > 0) {
     app.enableCors({

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isDependencyUnavailable } from './dependency-unavailable';
 import { PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, problemType } from './problem';
 
 interface ProblemShape {
@@ -68,7 +69,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      this.logger.warn({ err: exception, requestId: request.id }, 'Dependency unavailable');
+    } else if (problem.status >= 500) {
       this.logger.error({ err: exception, requestId: request.id }, 'Unhandled error');
     }
     const body: ProblemDetails = {
@@ -101,6 +104,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status,
         status >= 500 ? 'The server could not complete the request.' : exception.message,
       );
+    }
+    if (isDependencyUnavailable(exception)) {
+      // Fail fast and say so: the caller may retry, and nothing internal is revealed.
+      return {
+        ...fromStatus(
+          HttpStatus.SERVICE_UNAVAILABLE,
+          'A dependency is unavailable. Retry shortly.',
+        ),
+        headers: { 'retry-after': '2' },
+      };
     }
     if (isFastifyClientError(exception)) {
       return this.fromFastify(exception);
