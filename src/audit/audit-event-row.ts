@@ -1,3 +1,4 @@
+import { timestampCursorSql } from '@bastion/common';
 import { ChainedEvent } from './chain/event-hash';
 import { AuditChanges } from './entities/audit-event.entity';
 
@@ -25,7 +26,7 @@ export interface AuditEventRow {
   prev_hash: string | null;
 }
 
-export const OCCURRED_AT_TEXT = `to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const OCCURRED_AT_TEXT = timestampCursorSql('e.occurred_at');
 
 /** The select list producing an `AuditEventRow` from `audit_events e`. */
 export const EVENT_COLUMNS = `e.id, e.seq, ${OCCURRED_AT_TEXT} AS occurred_at, e.actor_type,

@@ -2,7 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { decodeCursor, NotFoundProblem, Page, toPage, ValidationProblem } from '@bastion/common';
+import {
+  decodeTimestampCursor,
+  NotFoundProblem,
+  Page,
+  toPage,
+  ValidationProblem,
+} from '@bastion/common';
 import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
 import { ChainVerification, ChainVerifier } from './chain/chain-verifier';
@@ -16,8 +22,6 @@ import {
 } from './dto/list-audit-events-query.dto';
 import { EXPORT_CONTENT_TYPES, exportStream } from './export/audit-export';
 
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AUDIT_LOG = { type: 'audit_log', id: null };
 
 export interface AuditExport {
@@ -52,12 +56,7 @@ export class AuditService {
     const range = timeRange(query);
     let cursor;
     if (query.cursor) {
-      cursor = decodeCursor(query.cursor);
-      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-        throw new ValidationProblem([
-          { field: 'cursor', message: 'is not a cursor this API issued' },
-        ]);
-      }
+      cursor = decodeTimestampCursor(query.cursor);
     }
     const rows = await this.store.findNewestFirst(
       {

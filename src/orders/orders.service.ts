@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import {
-  decodeCursor,
+  decodeTimestampCursor,
   ForbiddenProblem,
   NotFoundProblem,
   Page,
   preconditionFailed,
+  timestampCursorSql,
   toPage,
   ValidationProblem,
   versionFromIfMatch,
@@ -24,11 +25,6 @@ import { PricedOrder, priceOrder } from './money';
 import { OrderLedger } from './order-ledger.service';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
-
-// Microsecond precision: a millisecond cursor would skip or repeat rows created in the same ms.
-const CURSOR_KEY_SQL = `to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class OrdersService {
@@ -75,7 +71,7 @@ export class OrdersService {
     const builder = this.dataSource
       .createQueryBuilder(Order, 'o')
       .select('o.id', 'id')
-      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
+      .addSelect(timestampCursorSql('o.created_at'), 'cursorKey')
       .orderBy('o.created_at', 'DESC')
       .addOrderBy('o.id', 'DESC')
       .limit(query.limit + 1);
@@ -94,12 +90,7 @@ export class OrdersService {
       builder.andWhere('o.created_at < CAST(:to AS timestamptz)', { to: query.createdTo });
     }
     if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-        throw new ValidationProblem([
-          { field: 'cursor', message: 'is not a cursor this API issued' },
-        ]);
-      }
+      const cursor = decodeTimestampCursor(query.cursor);
       builder.andWhere('(o.created_at, o.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
         key: cursor.key,
         id: cursor.id,

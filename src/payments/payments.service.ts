@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import {
-  decodeCursor,
+  decodeTimestampCursor,
   NotFoundProblem,
   Page,
   PageQueryDto,
+  timestampCursorSql,
   toPage,
-  ValidationProblem,
 } from '@bastion/common';
 import { ownershipScope, Permission, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
@@ -20,10 +20,6 @@ import { Refund } from './entities/refund.entity';
 import { PaymentSettlement } from './payment-settlement.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
 import { PaymentProviders } from './providers/payment-providers';
-
-const CURSOR_KEY_SQL = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class PaymentsService {
@@ -116,18 +112,13 @@ export class PaymentsService {
     const builder = manager
       .createQueryBuilder(Payment, 'p')
       .select('p.id', 'id')
-      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
+      .addSelect(timestampCursorSql('p.created_at'), 'cursorKey')
       .where('p.order_id = :orderId', { orderId })
       .orderBy('p.created_at', 'ASC')
       .addOrderBy('p.id', 'ASC')
       .limit(query.limit + 1);
     if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-        throw new ValidationProblem([
-          { field: 'cursor', message: 'is not a cursor this API issued' },
-        ]);
-      }
+      const cursor = decodeTimestampCursor(query.cursor);
       builder.andWhere('(p.created_at, p.id) > (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
         key: cursor.key,
         id: cursor.id,

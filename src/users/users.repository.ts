@@ -1,17 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { decodeCursor, NotFoundProblem, Page, toPage, ValidationProblem } from '@bastion/common';
+import {
+  decodeTimestampCursor,
+  NotFoundProblem,
+  Page,
+  timestampCursorSql,
+  toPage,
+} from '@bastion/common';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
 import { UsersErrorCode, UsersException } from './users.exception';
-
-// Microsecond precision: a millisecond cursor would skip or repeat rows created in the same ms.
-const CURSOR_KEY_SQL = `to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** How users are read and locked; the rules that change them live in UsersService. */
 @Injectable()
@@ -23,7 +24,7 @@ export class UsersRepository {
     const builder = this.dataSource
       .createQueryBuilder(User, 'u')
       .select('u.id', 'id')
-      .addSelect(CURSOR_KEY_SQL, 'cursorKey')
+      .addSelect(timestampCursorSql('u.created_at'), 'cursorKey')
       .orderBy('u.created_at', 'DESC')
       .addOrderBy('u.id', 'DESC')
       .limit(query.limit + 1);
@@ -45,12 +46,7 @@ export class UsersRepository {
       );
     }
     if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-        throw new ValidationProblem([
-          { field: 'cursor', message: 'is not a cursor this API issued' },
-        ]);
-      }
+      const cursor = decodeTimestampCursor(query.cursor);
       builder.andWhere('(u.created_at, u.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
         key: cursor.key,
         id: cursor.id,

@@ -2,13 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import {
-  decodeCursor,
-  KeysetCursor,
+  decodeTimestampCursor,
   NotFoundProblem,
   Page,
   PageQueryDto,
+  timestampCursorSql,
   toPage,
-  ValidationProblem,
 } from '@bastion/common';
 import { missingPermissions, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../../audit/audit-writer.service';
@@ -24,9 +23,6 @@ const PREFIX_LENGTH = 12;
 const SECRET_BYTES = 32;
 // created_at with its full microsecond precision: a JavaScript Date would cut it to milliseconds
 // and a cursor built from it could skip or repeat rows created within the same millisecond.
-const CREATED_AT_TEXT = `to_char(key.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * API keys of service accounts. Each key acts for the user who created it and never holds more
@@ -83,13 +79,13 @@ export class ApiKeysService {
     const builder = this.dataSource
       .getRepository(ApiKey)
       .createQueryBuilder('key')
-      .addSelect(CREATED_AT_TEXT, 'cursor_key')
+      .addSelect(timestampCursorSql('key.created_at'), 'cursor_key')
       .where('key.created_by = :userId', { userId: principal.userId })
       .orderBy('key.created_at', 'DESC')
       .addOrderBy('key.id', 'DESC')
       .limit(query.limit + 1);
     if (query.cursor) {
-      const after = parseCursor(query.cursor);
+      const after = decodeTimestampCursor(query.cursor);
       builder.andWhere('(key.created_at, key.id) < (CAST(:createdAt AS timestamptz), :id)', {
         createdAt: after.key,
         id: after.id,
@@ -135,12 +131,4 @@ export class ApiKeysService {
     if (!key) throw new NotFoundProblem('API key');
     return key;
   }
-}
-
-function parseCursor(raw: string): KeysetCursor {
-  const cursor = decodeCursor(raw);
-  if (!CURSOR_KEY.test(cursor.key) || !UUID.test(cursor.id)) {
-    throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
-  }
-  return cursor;
 }

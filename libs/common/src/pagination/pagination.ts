@@ -41,6 +41,26 @@ export interface KeysetCursor {
   id: string;
 }
 
+// Microsecond precision: a millisecond key would skip or repeat rows created in the same ms.
+const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** SQL giving a timestamptz column as a cursor key: UTC text with microseconds. */
+export function timestampCursorSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** A cursor over (timestamp, uuid) as `timestampCursorSql` keys it; 400 for anything else. */
+export function decodeTimestampCursor(raw: string): KeysetCursor {
+  const cursor = decodeCursor(raw);
+  if (!TIMESTAMP_KEY.test(cursor.key) || !UUID.test(cursor.id)) throw invalidCursor();
+  return cursor;
+}
+
+function invalidCursor(): ValidationProblem {
+  return new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+}
+
 export function encodeCursor(cursor: KeysetCursor): string {
   return Buffer.from(JSON.stringify([cursor.key, cursor.id])).toString('base64url');
 }
@@ -59,7 +79,7 @@ export function decodeCursor(raw: string): KeysetCursor {
   } catch {
     // fall through to the validation error below
   }
-  throw new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
+  throw invalidCursor();
 }
 
 /** Builds a page from `limit + 1` fetched rows: the extra row only says that more exist. */
