@@ -8,9 +8,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Page } from '@bastion/common';
+import { ApiIdParam, IdParam, Page } from '@bastion/common';
 import { Permission, RequirePermissions } from '@bastion/rbac';
-import { ApiIdParam, IdParam } from '../users/dto/id-param';
 import { AuditService } from './audit.service';
 import { AuditEventDto, AuditEventPageDto } from './dto/audit-event.dto';
 import { AuditVerificationDto } from './dto/audit-verification.dto';

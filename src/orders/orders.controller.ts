@@ -15,31 +15,22 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { etagFor, Page } from '@bastion/common';
+import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
-import { ApiIdParam, IdParam } from '../users/dto/id-param';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
 import { OrderDto, OrderPageDto } from './dto/order.dto';
 import { UpdateOrderDto } from './dto/update-order.dto';
 import { OrdersService } from './orders.service';
 
-const ETAG_HEADER = {
-  ETag: {
-    description: "The order's version, for `If-Match`.",
-    schema: { type: 'string', example: '"3"' },
-  },
-};
+const ETAG_HEADER = etagHeaderDoc('order', '"3"');
 const NOT_FOUND =
   'No order has this id, or it is another customer’s and the caller may only see their own.';
 const TRANSITION_CONFLICT = (from: string) =>
@@ -109,7 +100,7 @@ export class OrdersController {
   @Patch(':id')
   @RequirePermissions(Permission.OrdersUpdateAny)
   @ApiIdParam('order')
-  @ApiHeader({ name: 'If-Match', required: true, example: '"3"', description: 'The ETag read.' })
+  @ApiIfMatch('order', '"3"')
   @ApiOperation({
     summary: 'Edit a pending order’s items or note',
     description: 'Sending `items` replaces them all and recomputes the totals.',
@@ -120,8 +111,6 @@ export class OrdersController {
     description:
       'The order is not pending (`/order-not-editable`, naming its state), or `items` change while payments exist (`/order-has-payments`).',
   })
-  @ApiPreconditionFailedResponse({ description: 'The order changed since the ETag was read.' })
-  @ApiResponse({ status: 428, description: '`If-Match` is missing.' })
   async update(
     @IdParam() id: string,
     @Headers('if-match') ifMatch: string | undefined,
@@ -166,9 +155,4 @@ export class OrdersController {
   ): Promise<OrderDto> {
     return withEtag(reply, await this.orders.fulfil(id));
   }
-}
-
-function withEtag(reply: FastifyReply, order: OrderDto): OrderDto {
-  void reply.header('etag', etagFor(order.version));
-  return order;
 }

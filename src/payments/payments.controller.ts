@@ -8,10 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Page, PageQueryDto } from '@bastion/common';
+import { ApiIdParam, IdParam, Page, PageQueryDto } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
-import { ApiIdParam, IdParam } from '../users/dto/id-param';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { PaymentDto, PaymentPageDto, RefundDto } from './dto/payment.dto';

@@ -14,32 +14,23 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { etagFor } from '@bastion/common';
+import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, withEtag } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateRoleDto } from './dto/create-role.dto';
-import { ApiIdParam, IdParam } from './dto/id-param';
 import { RoleDto, RoleListDto } from './dto/role.dto';
 import { UpdateRoleDto } from './dto/update-role.dto';
 import { RolesService } from './roles.service';
 
-const ETAG_HEADER = {
-  ETag: {
-    description: "The role's version, for `If-Match`.",
-    schema: { type: 'string', example: '"2"' },
-  },
-};
+const ETAG_HEADER = etagHeaderDoc('role', '"2"');
 const NOT_FOUND = 'No role has this id.';
 const REVOCATION_UNAVAILABLE =
   "The change is saved, but holders' cached grants could not be dropped on every instance (`/revocation-unavailable`); retry.";
@@ -79,7 +70,7 @@ export class RolesController {
   @Patch(':id')
   @RequirePermissions(Permission.RolesWrite)
   @ApiIdParam('role')
-  @ApiHeader({ name: 'If-Match', required: true, example: '"2"', description: 'The ETag read.' })
+  @ApiIfMatch('role', '"2"')
   @ApiOperation({
     summary: "Change a custom role's description or permissions",
     description:
@@ -91,8 +82,6 @@ export class RolesController {
   })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   @ApiConflictResponse({ description: 'Built-in roles cannot be changed.' })
-  @ApiPreconditionFailedResponse({ description: 'The role changed since the ETag was read.' })
-  @ApiResponse({ status: 428, description: '`If-Match` is missing.' })
   @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   async update(
     @CurrentPrincipal() principal: Principal,
@@ -115,9 +104,4 @@ export class RolesController {
   remove(@IdParam() id: string): Promise<void> {
     return this.roles.remove(id);
   }
-}
-
-function withEtag(reply: FastifyReply, role: RoleDto): RoleDto {
-  void reply.header('etag', etagFor(role.version));
-  return role;
 }

@@ -17,34 +17,25 @@ import {
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiForbiddenResponse,
-  ApiHeader,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { etagFor, Page } from '@bastion/common';
+import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
 import { Authenticated, CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateUserDto } from './dto/create-user.dto';
-import { ApiIdParam, IdParam } from './dto/id-param';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
 import { SetUserRolesDto } from './dto/set-user-roles.dto';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserDto, UserPageDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 
-const ETAG_HEADER = {
-  ETag: {
-    description: "The user's version, for `If-Match`.",
-    schema: { type: 'string', example: '"3"' },
-  },
-};
+const ETAG_HEADER = etagHeaderDoc('user', '"3"');
 const NOT_FOUND = 'No user has this id.';
 const DELETED = 'The user is deleted.';
 const REVOCATION_UNAVAILABLE =
@@ -100,7 +91,7 @@ export class UsersController {
   @Patch(':id')
   @Authenticated('`users:write`, or the caller themself for `name` only')
   @ApiIdParam('user')
-  @ApiHeader({ name: 'If-Match', required: true, example: '"3"', description: 'The ETag read.' })
+  @ApiIfMatch('user', '"3"')
   @ApiOperation({ summary: "Change a user's name or email" })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
   @ApiForbiddenResponse({
@@ -108,8 +99,6 @@ export class UsersController {
   })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   @ApiConflictResponse({ description: `${DELETED} Or the email belongs to another user.` })
-  @ApiPreconditionFailedResponse({ description: 'The user changed since the ETag was read.' })
-  @ApiResponse({ status: 428, description: '`If-Match` is missing.' })
   async update(
     @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
@@ -193,9 +182,4 @@ export class UsersController {
   ): Promise<UserDto> {
     return withEtag(reply, await this.users.setRoles(principal, id, dto));
   }
-}
-
-function withEtag(reply: FastifyReply, user: UserDto): UserDto {
-  void reply.header('etag', etagFor(user.version));
-  return user;
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, Param, ParseUUIDPipe } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
-import { ValidationProblem } from '@bastion/common';
+import { ValidationProblem } from '../problem/problem';
 
 /** The `:id` path segment, parsed as a UUID; anything else is a 400 naming the field. */
 export const IdParam = () =>
