@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { OwnershipScope } from '@bastion/rbac';
 import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
+import { OrderDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
+import { PricedOrder } from './money';
 import { assertTransition, OrderStatus } from './order-state';
+import { orderViewSql, OrderViewRow, toOrderView } from './order-views';
+
+export interface NewOrder {
+  customerId: string;
+  currency: string;
+  note: string | null;
+  priced: PricedOrder<{ sku: string; name: string; quantity: number; unitPrice: number }>;
+}
 
 /**
  * Data access to orders and the money changes other modules make to them (captures, refunds),
@@ -13,6 +23,40 @@ import { assertTransition, OrderStatus } from './order-state';
 @Injectable()
 export class OrderLedger {
   constructor(private readonly audit: AuditWriter) {}
+
+  /** Inserts a pending order with its items in one statement; returns it as the API shows it. */
+  async insertPending(manager: EntityManager, order: NewOrder): Promise<OrderDto> {
+    const { lines, subtotal, total } = order.priced;
+    const rows: OrderViewRow[] = await manager.query(
+      `WITH o AS (
+         INSERT INTO orders (customer_id, status, currency, subtotal, total, note)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         RETURNING *
+       ), new_items AS (
+         INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
+         SELECT o.id, line.*
+         FROM o, unnest($7::smallint[], $8::varchar[], $9::varchar[], $10::integer[],
+           $11::bigint[], $12::bigint[]) AS line
+         RETURNING *
+       )
+       SELECT ${orderViewSql('new_items')} FROM o`,
+      [
+        order.customerId,
+        OrderStatus.Pending,
+        order.currency,
+        subtotal,
+        total,
+        order.note,
+        lines.map((_line, position) => position),
+        lines.map((line) => line.sku),
+        lines.map((line) => line.name),
+        lines.map((line) => line.quantity),
+        lines.map((line) => line.unitPrice),
+        lines.map((line) => line.lineTotal),
+      ],
+    );
+    return toOrderView(rows[0]);
+  }
 
   /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */
   findVisibleOrder(manager: EntityManager, id: string, scope: OwnershipScope) {
@@ -35,21 +79,6 @@ export class OrderLedger {
 
   itemsOf(manager: EntityManager, orderId: string): Promise<OrderItem[]> {
     return manager.find(OrderItem, { where: { orderId }, order: { position: 'ASC' } });
-  }
-
-  async itemsByOrder(
-    manager: EntityManager,
-    orderIds: string[],
-  ): Promise<Map<string, OrderItem[]>> {
-    const items = orderIds.length
-      ? await manager.find(OrderItem, {
-          where: { orderId: In(orderIds) },
-          order: { position: 'ASC' },
-        })
-      : [];
-    const byOrder = new Map<string, OrderItem[]>(orderIds.map((id) => [id, []]));
-    for (const item of items) byOrder.get(item.orderId)?.push(item);
-    return byOrder;
   }
 
   /** Whether money was captured or is being captured for the order, so it must stay as it is. */

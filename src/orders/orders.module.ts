@@ -5,11 +5,12 @@ import { OrderItem } from './entities/order-item.entity';
 import { OrderLedger } from './order-ledger.service';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
+import { OrderViews } from './order-views';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order, OrderItem])],
   controllers: [OrdersController],
-  providers: [OrderLedger, OrdersService],
+  providers: [OrderLedger, OrderViews, OrdersService],
   exports: [OrderLedger],
 })
 export class OrdersModule {}

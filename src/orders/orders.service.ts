@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
-  decodeTimestampCursor,
   ForbiddenProblem,
   NotFoundProblem,
   Page,
   preconditionFailed,
-  timestampCursorSql,
-  toPage,
   ValidationProblem,
   versionFromIfMatch,
 } from '@bastion/common';
@@ -23,6 +20,7 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { PricedOrder, priceOrder } from './money';
 import { OrderLedger } from './order-ledger.service';
+import { OrderViews } from './order-views';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
 
@@ -31,6 +29,7 @@ export class OrdersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ledger: OrderLedger,
+    private readonly views: OrderViews,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -43,80 +42,30 @@ export class OrdersService {
     const priced = priceOrder(dto.items);
     return this.dataSource.transaction(async (manager) => {
       if (dto.customerId !== undefined) await this.assertActiveCustomer(manager, customerId);
-      const { identifiers } = await manager.insert(Order, {
+      const created = await this.ledger.insertPending(manager, {
         customerId,
-        status: OrderStatus.Pending,
         currency: dto.currency,
-        subtotal: priced.subtotal,
-        total: priced.total,
-        amountPaid: 0,
-        amountRefunded: 0,
         note: dto.note ?? null,
+        priced,
       });
-      const id = (identifiers[0] as { id: string }).id;
-      await this.insertItems(manager, id, priced.lines);
-      const order = await this.ledger.reload(manager, id);
-      const created = toOrderDto(order, await this.ledger.itemsOf(manager, id));
       await this.audit.record(manager, {
         action: 'order.created',
-        resource: { type: 'order', id },
+        resource: { type: 'order', id: created.id },
         changes: { before: null, after: auditView(created) },
       });
       return created;
     });
   }
 
-  async list(principal: Principal, query: ListOrdersQueryDto): Promise<Page<OrderDto>> {
-    const scope = ownershipScope(principal, Permission.OrdersReadAny);
-    const builder = this.dataSource
-      .createQueryBuilder(Order, 'o')
-      .select('o.id', 'id')
-      .addSelect(timestampCursorSql('o.created_at'), 'cursorKey')
-      .orderBy('o.created_at', 'DESC')
-      .addOrderBy('o.id', 'DESC')
-      .limit(query.limit + 1);
-    // The scope is part of the query: another customer's orders are never fetched at all.
-    if (scope.ownerId !== null) {
-      builder.andWhere('o.customer_id = :ownerId', { ownerId: scope.ownerId });
-    }
-    if (query.customerId) {
-      builder.andWhere('o.customer_id = :customerId', { customerId: query.customerId });
-    }
-    if (query.status) builder.andWhere('o.status = :status', { status: query.status });
-    if (query.createdFrom) {
-      builder.andWhere('o.created_at >= CAST(:from AS timestamptz)', { from: query.createdFrom });
-    }
-    if (query.createdTo) {
-      builder.andWhere('o.created_at < CAST(:to AS timestamptz)', { to: query.createdTo });
-    }
-    if (query.cursor) {
-      const cursor = decodeTimestampCursor(query.cursor);
-      builder.andWhere('(o.created_at, o.id) < (CAST(:key AS timestamptz), CAST(:id AS uuid))', {
-        key: cursor.key,
-        id: cursor.id,
-      });
-    }
-    const rows = await builder.getRawMany<{ id: string; cursorKey: string }>();
-    if (rows.length === 0) return { data: [], nextCursor: null };
-    const ids = rows.map((row) => row.id);
-    const manager = this.dataSource.manager;
-    const orders = await manager.findBy(Order, { id: In(ids) });
-    const items = await this.ledger.itemsByOrder(manager, ids);
-    const byId = new Map(orders.map((order) => [order.id, order]));
-    return toPage(
-      rows,
-      query.limit,
-      (row) => toOrderDto(byId.get(row.id) as Order, items.get(row.id) ?? []),
-      (row) => ({ key: row.cursorKey, id: row.id }),
-    );
+  list(principal: Principal, query: ListOrdersQueryDto): Promise<Page<OrderDto>> {
+    return this.views.page(ownershipScope(principal, Permission.OrdersReadAny), query);
   }
 
   async get(principal: Principal, id: string): Promise<OrderDto> {
-    const manager = this.dataSource.manager;
     const scope = ownershipScope(principal, Permission.OrdersReadAny);
-    const order = await this.ledger.findVisibleOrder(manager, id, scope);
+    const order = await this.views.findVisible(id, scope);
     if (!order) throw new NotFoundProblem('Order');
-    return toOrderDto(order, await this.ledger.itemsOf(manager, id));
+    return order;
   }
 
   async update(id: string, ifMatch: string | undefined, dto: UpdateOrderDto): Promise<OrderDto> {

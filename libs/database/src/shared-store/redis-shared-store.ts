@@ -73,6 +73,9 @@ export class RedisSharedStore extends SharedStore {
 export function createRedisClient(url: string, keyPrefix: string): Redis {
   return new Redis(url, {
     keyPrefix,
+    // Commands issued in the same tick (concurrent requests, or one request's parallel lookups)
+    // leave in one write: on a busy instance that is most of the access checks.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
