@@ -5,6 +5,7 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { ProblemDetailsFilter, UndeclaredInputGuard } from '@bastion/common';
 import { DatabaseModule, REDIS_CLIENT, SharedStoreModule } from '@bastion/database';
 import { PermissionsGuard } from '@bastion/rbac';
@@ -13,7 +14,7 @@ import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
 import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
-import { loggerOptions } from './bootstrap/logger-options';
+import { createRootLogger, loggerOptions } from './bootstrap/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
@@ -24,18 +25,24 @@ import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
+  /** The process's pino logger; made from `config` when not given. */
+  logger?: Logger;
   /** Dumped, migrated PGlite data directory to start an in-memory database from (tests). */
   embeddedSeed?: Blob;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, embeddedSeed }: AppModuleOptions): DynamicModule {
+  static forRoot({
+    config,
+    logger = createRootLogger(config),
+    embeddedSeed,
+  }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerOptions(config)),
+        LoggerModule.forRoot(loggerOptions(logger)),
         DatabaseModule.forRoot({
           url: config.database.url,
           dataDir: config.database.dataDir,

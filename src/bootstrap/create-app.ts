@@ -2,7 +2,7 @@ import { VersioningType } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import {
   createValidationPipe,
@@ -12,12 +12,14 @@ import {
 } from '@bastion/common';
 import { AppModule, AppModuleOptions } from '../app.module';
 import { MetricsService } from '../health/metrics.service';
+import { createRootLogger, logRequests } from './logger-options';
 import { buildOpenApiDocument } from './openapi';
 
 const ONE_MEGABYTE = 1024 * 1024;
 
 /** Builds the whole application, ready to listen; used by main.ts and by the e2e tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createRootLogger(options.config);
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MEGABYTE,
     // Behind a load balancer, the client IP (rate limits, lockout, audit) comes from its header.
@@ -40,7 +42,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   });
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(options),
+    AppModule.forRoot({ ...options, logger }),
     adapter,
     {
       bufferLogs: true,
@@ -58,7 +60,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       exposedHeaders: ['ETag', 'X-Request-Id', 'Retry-After'],
     });
   }
-  await app.register(helmet, {
+  // Built once: @fastify/helmet rebuilt this middleware, parsing the CSP, on every request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       // Swagger UI needs inline styles and its bundled scripts.
       directives: {
@@ -68,7 +71,11 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       },
     },
   });
+  fastify.addHook('onRequest', (request, reply, done) =>
+    securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)),
+  );
   app.get(MetricsService).instrument(fastify);
+  logRequests(fastify, logger);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
