@@ -4,7 +4,6 @@ import { OwnershipScope } from '@bastion/rbac';
 import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
 import { OrderDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
-import { OrderItem } from './entities/order-item.entity';
 import { PricedOrder } from './money';
 import { assertTransition, OrderStatus } from './order-state';
 import { orderViewSql, OrderViewRow, toOrderView } from './order-views';
@@ -75,10 +74,6 @@ export class OrderLedger {
       .where('o.id = :id', { id })
       .setLock('pessimistic_write')
       .getOneOrFail();
-  }
-
-  itemsOf(manager: EntityManager, orderId: string): Promise<OrderItem[]> {
-    return manager.find(OrderItem, { where: { orderId }, order: { position: 'ASC' } });
   }
 
   /** Whether money was captured or is being captured for the order, so it must stay as it is. */

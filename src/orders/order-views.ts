@@ -20,10 +20,14 @@ export interface OrderViewRow {
   amount_refunded: string;
   note: string | null;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  created_at: string;
+  updated_at: string;
   items: OrderItemDto[];
 }
+
+// The API's timestamps (toISOString's format), written by PostgreSQL instead of parsed and re-written.
+const isoMilliseconds = (column: string) =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The select list of an order `o` as the API shows it, its items taken from `items` (a table or a
@@ -31,7 +35,8 @@ export interface OrderViewRow {
  */
 export function orderViewSql(items: string): string {
   return `o.id, o.number, o.customer_id, o.status, o.currency, o.subtotal, o.total,
-    o.amount_paid, o.amount_refunded, o.note, o.version, o.created_at, o.updated_at,
+    o.amount_paid, o.amount_refunded, o.note, o.version,
+    ${isoMilliseconds('o.created_at')} AS created_at, ${isoMilliseconds('o.updated_at')} AS updated_at,
     COALESCE((
       SELECT json_agg(json_build_object('id', i.id, 'sku', i.sku, 'name', i.name,
         'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
@@ -66,6 +71,13 @@ export class OrderViews {
       params,
     );
     return rows.length > 0 ? toOrderView(rows[0]) : null;
+  }
+
+  /** An order known to exist (locked or just written in `manager`'s transaction). */
+  async get(manager: EntityManager, id: string): Promise<OrderDto> {
+    const order = await this.findVisible(id, { ownerId: null }, manager);
+    if (!order) throw new Error(`Order ${id} vanished inside its own transaction`);
+    return order;
   }
 
   /** One keyset page, newest first. The scope is part of the query: other customers' orders are never fetched. */
@@ -114,7 +126,7 @@ export function toOrderView(row: OrderViewRow): OrderDto {
     amountRefunded: Number(row.amount_refunded),
     note: row.note,
     version: row.version,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

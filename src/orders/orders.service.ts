@@ -14,7 +14,7 @@ import { AuditWriter } from '../audit/audit-writer.service';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
 import { OrderItemInputDto } from './dto/order-item-input.dto';
-import { OrderDto, toOrderDto } from './dto/order.dto';
+import { OrderDto, OrderItemDto } from './dto/order.dto';
 import { UpdateOrderDto } from './dto/update-order.dto';
 import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
@@ -77,8 +77,8 @@ export class OrdersService {
       if (order.status !== OrderStatus.Pending) {
         throw new OrdersException(OrdersErrorCode.NotEditable, { from: order.status });
       }
-      const items = await this.ledger.itemsOf(manager, id);
-      const before = toOrderDto(order, items);
+      const before = await this.views.get(manager, id);
+      const { items } = before;
       const changes: Partial<Pick<Order, 'note' | 'subtotal' | 'total'>> = {};
       if (dto.note !== undefined && dto.note !== order.note) changes.note = dto.note;
       const itemsChange = dto.items && !sameItems(items, dto.items) ? dto.items : undefined;
@@ -94,10 +94,7 @@ export class OrdersService {
       }
       if (Object.keys(changes).length === 0) return before;
       await manager.update(Order, { id }, changes);
-      const updated = toOrderDto(
-        await this.ledger.reload(manager, id),
-        await this.ledger.itemsOf(manager, id),
-      );
+      const updated = await this.views.get(manager, id);
       await this.audit.record(manager, {
         action: 'order.updated',
         resource: { type: 'order', id },
@@ -136,10 +133,7 @@ export class OrdersService {
         resource: { type: 'order', id },
         changes: { before: { status: order.status }, after: { status: to } },
       });
-      return toOrderDto(
-        await this.ledger.reload(manager, id),
-        await this.ledger.itemsOf(manager, id),
-      );
+      return this.views.get(manager, id);
     });
   }
 
@@ -173,7 +167,7 @@ export class OrdersService {
   }
 }
 
-function sameItems(current: OrderItem[], wanted: OrderItemInputDto[]): boolean {
+function sameItems(current: OrderItemDto[], wanted: OrderItemInputDto[]): boolean {
   const shape = (item: OrderItemInputDto) => [item.sku, item.name, item.quantity, item.unitPrice];
   return JSON.stringify(current.map(shape)) === JSON.stringify(wanted.map(shape));
 }

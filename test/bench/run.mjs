@@ -61,7 +61,9 @@ async function prepare(settings, stamp, workDir, started) {
   await recreateDatabase(settings.adminDatabaseUrl, settings.baselineDatabase);
 
   const secrets = productionSecrets();
-  log(`Starting Bastion (NODE_ENV=production) on ${settings.bastionDatabase}…`);
+  log(
+    `Starting Bastion (NODE_ENV=production, ${settings.workers} process(es)) on ${settings.bastionDatabase}…`,
+  );
   const bastion = await startBastion({
     databaseUrl: bastionDbUrl,
     redisUrl: settings.redisUrl,
@@ -69,6 +71,7 @@ async function prepare(settings, stamp, workDir, started) {
     workDir,
     secrets,
     profile: settings.profile,
+    workers: settings.workers,
   });
   started.push(bastion);
   const seeded = await seedBastion(bastionDbUrl, settings);
@@ -229,6 +232,7 @@ async function main() {
       redis: Boolean(settings.redisUrl),
       settings: {
         connections: settings.connections,
+        bastionWorkers: settings.workers,
         warmupSeconds: settings.warmupSeconds,
         durationSeconds: settings.durationSeconds,
         rounds: settings.rounds,

@@ -1,7 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageMetaDto } from '@bastion/common';
-import { Order } from '../entities/order.entity';
-import { OrderItem } from '../entities/order-item.entity';
 import { OrderStatus } from '../order-state';
 
 export class OrderItemDto {
@@ -71,34 +69,4 @@ export class OrderDto {
 export class OrderPageDto extends PageMetaDto {
   @ApiProperty({ type: [OrderDto] })
   data!: OrderDto[];
-}
-
-function toOrderItemDto(item: OrderItem): OrderItemDto {
-  return {
-    id: item.id,
-    sku: item.sku,
-    name: item.name,
-    quantity: item.quantity,
-    unitPrice: item.unitPrice,
-    lineTotal: item.lineTotal,
-  };
-}
-
-export function toOrderDto(order: Order, items: OrderItem[]): OrderDto {
-  return {
-    id: order.id,
-    number: order.number,
-    customerId: order.customerId,
-    status: order.status,
-    currency: order.currency,
-    items: [...items].sort((a, b) => a.position - b.position).map(toOrderItemDto),
-    subtotal: order.subtotal,
-    total: order.total,
-    amountPaid: order.amountPaid,
-    amountRefunded: order.amountRefunded,
-    note: order.note,
-    version: order.version,
-    createdAt: order.createdAt.toISOString(),
-    updatedAt: order.updatedAt.toISOString(),
-  };
 }

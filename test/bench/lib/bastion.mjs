@@ -6,6 +6,7 @@ import { REPO_ROOT } from './settings.mjs';
 import { freePort, startNode, waitUntilReady } from './processes.mjs';
 
 const MAIN = resolve(REPO_ROOT, 'dist/src/main.js');
+const CLUSTER = resolve(REPO_ROOT, 'dist/src/cluster.js');
 const PROFILER = resolve(REPO_ROOT, 'test/bench/lib/profiler-preload.cjs');
 
 /** Secrets and the first admin, generated per run as production requires them. */
@@ -22,7 +23,15 @@ export function productionSecrets() {
   };
 }
 
-export async function startBastion({ databaseUrl, redisUrl, runId, workDir, secrets, profile }) {
+export async function startBastion({
+  databaseUrl,
+  redisUrl,
+  runId,
+  workDir,
+  secrets,
+  profile,
+  workers,
+}) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "nest build" first`);
   const port = await freePort();
   const env = {
@@ -38,8 +47,10 @@ export async function startBastion({ databaseUrl, redisUrl, runId, workDir, secr
     JWT_ACCESS_TTL: '2h',
     RATE_LIMIT_MAX: '1000000000',
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench:${runId}:` } : {}),
+    ...(workers > 1 ? { WEB_CONCURRENCY: String(workers) } : {}),
   };
-  const args = profile ? ['--require', PROFILER, MAIN] : [MAIN];
+  const entry = workers > 1 ? CLUSTER : MAIN;
+  const args = profile ? ['--require', PROFILER, entry] : [entry];
   // cwd: the run's own folder, so no .env of the working copy is read.
   const server = startNode({
     name: 'Bastion',

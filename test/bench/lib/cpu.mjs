@@ -27,6 +27,25 @@ function processTicks(pid) {
   }
 }
 
+/** A process and its children (a cluster's workers), as pid → ticks. */
+function processTreeTicks(rootPid) {
+  const tree = {};
+  const parents = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone between readdir and read
+    }
+  }
+  const wanted = new Set([rootPid]);
+  for (const [pid, parent] of parents) if (parent === rootPid) wanted.add(pid);
+  for (const pid of wanted) tree[pid] = processTicks(pid)?.ticks ?? 0;
+  return tree;
+}
+
 /** Ticks of every process named `comm`, by pid. */
 function ticksByComm(comm) {
   const byPid = {};
@@ -84,7 +103,7 @@ export class CpuMeter {
     return {
       transactions: await this.transactionsOf(database),
       at: process.hrtime.bigint(),
-      server: processTicks(serverPid)?.ticks ?? 0,
+      server: processTreeTicks(serverPid),
       postgres: ticksByComm('postgres'),
       backends,
       redis: ticksByComm('redis-server'),
@@ -120,7 +139,7 @@ export function cpuBetween(before, after) {
   const loadUs = process.cpuUsage(before.loadGenerator);
   const used = {
     wallSeconds: Math.round(Number(after.at - before.at) / 1e7) / 100,
-    server: seconds(after.server - before.server),
+    server: seconds(ticksBetween(before.server, after.server)),
     postgres: seconds(ticksBetween(before.postgres, after.postgres)),
     postgresThisDatabase: seconds(ticksBetween(before.backends, after.backends)),
     redis: seconds(ticksBetween(before.redis, after.redis)),

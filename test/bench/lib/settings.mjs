@@ -49,6 +49,9 @@ export function databaseUrl(server, name) {
 
 export function loadSettings(env = process.env) {
   const server = databaseServer(env);
+  if (env.BENCH_WORKERS && env.BENCH_WORKERS !== '1' && env.BENCH_PROFILE) {
+    throw new SetupError('BENCH_PROFILE profiles one process: run it with BENCH_WORKERS=1');
+  }
   const baselineSource = resolve(env.BENCH_BASELINE_DIR ?? resolve(REPO_ROOT, '../shared/bench'));
   if (!existsSync(resolve(baselineSource, 'baseline.js'))) {
     throw new SetupError(
@@ -72,6 +75,8 @@ export function loadSettings(env = process.env) {
     itemsPerOrder: 3,
     /** Only these scenarios (comma-separated names), e.g. BENCH_ONLY=read,list. */
     only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((name) => name.trim()) : null,
+    /** Bastion processes: 1 runs dist/src/main.js, more run `start:cluster`'s dist/src/cluster.js. */
+    workers: Math.floor(positiveNumber(env, 'BENCH_WORKERS', 1)),
     /** Write a V8 CPU profile of Bastion per scenario (measured phase only). */
     profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
   };
