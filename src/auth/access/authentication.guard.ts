@@ -1,14 +1,15 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import passport from 'passport';
+import { JwtService } from '@nestjs/jwt';
 import { requestContext } from '@bastion/common';
 import { IS_PUBLIC, Principal, RequestWithPrincipal } from '@bastion/rbac';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 import { AccessResolver } from './access-resolver.service';
+import { AccessTokenClaims, isAccessTokenClaims } from './access-token';
 import { AuthenticationFailures } from './authentication-failures';
-import { JwtStrategy } from './jwt.strategy';
 
 const API_KEY_HEADER = 'x-api-key';
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
  * Global: every route needs a bearer token or an API key unless it is marked @Public().
@@ -19,19 +20,18 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly access: AccessResolver,
-    private readonly jwtStrategy: JwtStrategy,
+    private readonly jwt: JwtService,
     private readonly failures: AuthenticationFailures,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const http = context.switchToHttp();
-    const request = http.getRequest<RequestWithPrincipal>();
+    const request = context.switchToHttp().getRequest<RequestWithPrincipal>();
     // Both lookups leave together (one round trip to Redis); a blocked IP is refused either way.
     const [, principal] = await Promise.all([
       this.failures.assertAllowed(request.ip),
-      this.authenticate(request, http.getResponse()),
+      this.authenticate(request),
     ]);
     if (!principal) {
       await this.failures.record(request.ip);
@@ -44,26 +44,25 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(
-    request: RequestWithPrincipal,
-    response: unknown,
-  ): Promise<Principal | null> {
-    if (request.headers.authorization === undefined) {
+  private async authenticate(request: RequestWithPrincipal): Promise<Principal | null> {
+    const { authorization } = request.headers;
+    if (authorization === undefined) {
       const apiKey = request.headers[API_KEY_HEADER];
       return typeof apiKey === 'string' ? this.access.forApiKey(apiKey) : null;
     }
-    // This app's strategy, not a name: Passport's name registry is process-wide, and several app
-    // instances in one process (the multi-instance tests) would share the last one registered.
-    // Passport sets its result callbacks on the object it is given, so each request gets its own.
-    const strategy = Object.create(this.jwtStrategy) as JwtStrategy;
-    return new Promise<Principal | null>((resolve, reject) => {
-      const middleware = passport.authenticate(
-        strategy,
-        { session: false },
-        (error: Error | null, principal: Principal | false) =>
-          error ? reject(error) : resolve(principal || null),
-      ) as (req: unknown, res: unknown, next: (error?: Error) => void) => void;
-      middleware(request, response, (error) => (error ? reject(error) : resolve(null)));
-    });
+    const claims = this.verifiedClaims(BEARER.exec(authorization)?.[1]);
+    return claims ? this.access.forAccessToken(claims.sub, claims.sid) : null;
+  }
+
+  /** The claims of a valid access token (HS256, signature and expiry checked), else null. */
+  private verifiedClaims(token: string | undefined): AccessTokenClaims | null {
+    if (token === undefined) return null;
+    try {
+      const claims: unknown = this.jwt.verify(token);
+      return isAccessTokenClaims(claims) ? claims : null;
+    } catch {
+      // Malformed, forged or expired: not a credential, answered like a missing one.
+      return null;
+    }
   }
 }
