@@ -5,6 +5,7 @@ import { NotFoundProblem, requestContext } from '@bastion/common';
 import { ALL_PERMISSIONS, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { toUserDto } from '../users/dto/user.dto';
+import { findUserWithRoles } from '../users/users.repository';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { PasswordHasher } from './crypto/password-hasher';
@@ -92,9 +93,7 @@ export class AuthService {
   }
 
   async me(principal: Principal): Promise<MeDto> {
-    const user = await this.dataSource
-      .getRepository(User)
-      .findOne({ where: { id: principal.userId }, relations: { roles: true } });
+    const user = await findUserWithRoles(this.dataSource.manager, principal.userId);
     if (!user) throw new NotFoundProblem('User');
     return {
       actorType: principal.type,

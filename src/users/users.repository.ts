@@ -68,9 +68,7 @@ export class UsersRepository {
   }
 
   findWithRoles(id: string): Promise<User | null> {
-    return this.dataSource
-      .getRepository(User)
-      .findOne({ where: { id }, relations: { roles: true } });
+    return findUserWithRoles(this.dataSource.manager, id);
   }
 
   /** The user row, locked for this transaction, with its roles; null when absent. */
@@ -125,4 +123,13 @@ export class UsersRepository {
     if (exceptId) builder.andWhere('u.id <> :exceptId', { exceptId });
     return builder.getExists();
   }
+}
+
+/** The user with its roles in one joined query (`findOne` with `relations` sends two). */
+export function findUserWithRoles(manager: EntityManager, id: string): Promise<User | null> {
+  return manager
+    .createQueryBuilder(User, 'u')
+    .leftJoinAndSelect('u.roles', 'role')
+    .where('u.id = :id', { id })
+    .getOne();
 }

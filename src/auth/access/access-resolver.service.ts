@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { expandPermissions, Permission, Principal } from '@bastion/rbac';
-import { User, UserStatus } from '../../users/entities/user.entity';
+import { UserStatus } from '../../users/entities/user.entity';
+import { findUserWithRoles } from '../../users/users.repository';
 import { ApiKey } from '../entities/api-key.entity';
 import { AuthSession } from '../entities/auth-session.entity';
 import { hashesMatch, sha256Hex } from '../crypto/token-hash';
@@ -83,10 +84,7 @@ export class AccessResolver {
 
   private async userGrants(userId: string, cached?: string | null): Promise<UserGrants | null> {
     if (cached) return JSON.parse(cached) as UserGrants;
-    const user = await this.dataSource.getRepository(User).findOne({
-      where: { id: userId },
-      relations: { roles: true },
-    });
+    const user = await findUserWithRoles(this.dataSource.manager, userId);
     if (!user) return null;
     const grants: UserGrants = {
       active: user.status === UserStatus.Active,
