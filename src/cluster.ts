@@ -1,5 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigurationError, loadAppConfig } from './config/app-config';
 
 /**
  * `npm run start:cluster`: one server process per core (or WEB_CONCURRENCY), sharing the port
@@ -7,20 +9,23 @@ import { availableParallelism } from 'node:os';
  * workers need nothing from each other. A worker that dies after it started serving is replaced;
  * one that cannot start stops the cluster (a bad configuration would otherwise restart forever).
  */
+
 function workerCount(): number {
   const raw = process.env.WEB_CONCURRENCY;
-  if (raw === undefined || raw === '') return availableParallelism();
-  const count = Number(raw);
+  const count = raw === undefined || raw === '' ? availableParallelism() : Number(raw);
   if (!Number.isInteger(count) || count < 1) {
-    process.stderr.write(
-      `Bastion cluster: WEB_CONCURRENCY must be a positive integer, got "${raw}"\n`,
+    throw new ConfigurationError(`WEB_CONCURRENCY must be a positive integer, got "${raw}"`);
+  }
+  // The embedded database belongs to one process (its directory is locked).
+  if (count > 1 && loadAppConfig(process.env).database.url === undefined) {
+    throw new ConfigurationError(
+      'start:cluster needs DATABASE_URL: the embedded database serves one process only',
     );
-    process.exit(1);
   }
   return count;
 }
 
-function runPrimary(): void {
+function runPrimary(count: number): void {
   const serving = new WeakSet<Worker>();
   let stopping = false;
 
@@ -55,12 +60,18 @@ function runPrimary(): void {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
-  const count = workerCount();
   for (let index = 0; index < count; index += 1) fork();
 }
 
 if (cluster.isPrimary) {
-  runPrimary();
+  loadDotenv({ quiet: true });
+  try {
+    runPrimary(workerCount());
+  } catch (error) {
+    const message = error instanceof ConfigurationError ? error.message : (error as Error).stack;
+    process.stderr.write(`Bastion cluster failed to start: ${message}\n`);
+    process.exit(1);
+  }
 } else {
   void import('./main.js');
 }
