@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { RequestContext, requestContext } from '@bastion/common';
+import { preparedQuery } from '@bastion/database';
 import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
 import { redact } from './redaction';
 
@@ -57,7 +58,8 @@ export class AuditWriter {
 
   // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.
   private async insert(manager: EntityManager, row: AuditEventRow): Promise<void> {
-    await manager.query(
+    await preparedQuery(
+      manager,
       `INSERT INTO audit_events (id, actor_type, actor_id, actor_display, action, resource_type,
          resource_id, outcome, request_id, ip, user_agent, changes, metadata)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
 import { OrderDto } from './dto/order.dto';
@@ -26,7 +27,8 @@ export class OrderLedger {
   /** Inserts a pending order with its items in one statement; returns it as the API shows it. */
   async insertPending(manager: EntityManager, order: NewOrder): Promise<OrderDto> {
     const { lines, subtotal, total } = order.priced;
-    const rows: OrderViewRow[] = await manager.query(
+    const rows = await preparedQuery<OrderViewRow>(
+      manager,
       `WITH o AS (
          INSERT INTO orders (customer_id, status, currency, subtotal, total, note)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeTimestampCursor, Page, timestampCursorSql, toPage } from '@bastion/common';
+import { preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import { OrderDto, OrderItemDto } from './dto/order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
@@ -66,7 +67,8 @@ export class OrderViews {
       params.push(scope.ownerId);
       where += ' AND o.customer_id = $2';
     }
-    const rows: OrderViewRow[] = await manager.query(
+    const rows = await preparedQuery<OrderViewRow>(
+      manager,
       `SELECT ${ORDER_VIEW} FROM orders o WHERE ${where}`,
       params,
     );
@@ -101,7 +103,8 @@ export class OrderViews {
       );
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows: (OrderViewRow & { cursor_key: string })[] = await this.dataSource.query(
+    const rows = await preparedQuery<OrderViewRow & { cursor_key: string }>(
+      this.dataSource,
       `SELECT ${ORDER_VIEW}, ${timestampCursorSql('o.created_at')} AS cursor_key
        FROM orders o ${where}
        ORDER BY o.created_at DESC, o.id DESC
