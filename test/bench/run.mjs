@@ -94,6 +94,7 @@ async function prepare(settings, stamp, workDir, started) {
     databaseUrl: baselineDbUrl,
     jwtSecret: baselineSecret,
     workDir,
+    workers: settings.workers,
   });
   started.push(baseline);
   const ctx = {

@@ -67,12 +67,13 @@ export async function baselineOrderIds(databaseUrl, userId) {
   });
 }
 
-export async function startBaseline({ dir, databaseUrl, jwtSecret, workDir }) {
+export async function startBaseline({ dir, databaseUrl, jwtSecret, workDir, workers }) {
   const port = await freePort();
   const server = startNode({
     name: 'baseline',
     args: ['baseline.js'],
-    env: baselineEnv(databaseUrl, jwtSecret, { PORT: String(port) }),
+    // As many processes as Bastion gets, so a cluster is compared with a cluster.
+    env: baselineEnv(databaseUrl, jwtSecret, { PORT: String(port), WORKERS: String(workers) }),
     cwd: dir,
     logFile: join(workDir, 'baseline.log'),
   });

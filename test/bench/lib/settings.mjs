@@ -75,7 +75,10 @@ export function loadSettings(env = process.env) {
     itemsPerOrder: 3,
     /** Only these scenarios (comma-separated names), e.g. BENCH_ONLY=read,list. */
     only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((name) => name.trim()) : null,
-    /** Bastion processes: 1 runs dist/src/main.js, more run `start:cluster`'s dist/src/cluster.js. */
+    /**
+     * Processes per server: Bastion runs `start:cluster`'s dist/src/cluster.js when above 1, the
+     * baseline its own WORKERS.
+     */
     workers: Math.floor(positiveNumber(env, 'BENCH_WORKERS', 1)),
     /** Write a V8 CPU profile of Bastion per scenario (measured phase only). */
     profile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
