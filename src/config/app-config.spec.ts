@@ -50,6 +50,7 @@ describe('loadAppConfig', () => {
       expect(config.redis.url).toBeUndefined();
       expect(config.database.url).toBeUndefined();
       expect(config.logLevel).toBe('info');
+      expect(config.payments.idempotencyLeaseSeconds).toBe(30);
     });
 
     it('treats empty strings as unset', () => {
@@ -65,12 +66,14 @@ describe('loadAppConfig', () => {
         SIGNUP_ENABLED: 'true',
         JWT_ACCESS_TTL: '5m',
         CORS_ORIGINS: 'https://a.example, https://b.example,',
+        IDEMPOTENCY_LEASE_SECONDS: '5',
       });
 
       expect(config.http.port).toBe(8080);
       expect(config.auth.signupEnabled).toBe(true);
       expect(config.auth.accessTtlSeconds).toBe(300);
       expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+      expect(config.payments.idempotencyLeaseSeconds).toBe(5);
     });
   });
 
@@ -86,6 +89,8 @@ describe('loadAppConfig', () => {
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
       ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
+      ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '0' }],
+      ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '30s' }],
     ])('%s (%j)', (variable, overrides) => {
       const error = loadError(overrides);
 

@@ -55,6 +55,8 @@ export interface AuditConfig {
 
 export interface PaymentsConfig {
   sandboxWebhookSecret: string;
+  /** How long a request holds its Idempotency-Key before a retry may take the key over. */
+  idempotencyLeaseSeconds: number;
 }
 
 /** The one validated configuration object; classes inject it and read only their slice. */
@@ -198,6 +200,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       sandboxWebhookSecret:
         env.SANDBOX_WEBHOOK_SECRET ??
         secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+      idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     },
   );
 }
