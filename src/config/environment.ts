@@ -119,4 +119,11 @@ export class Environment {
   @Min(1)
   @Max(86400)
   IDEMPOTENCY_LEASE_SECONDS = 30;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  SHUTDOWN_DRAIN_MS?: number;
 }
