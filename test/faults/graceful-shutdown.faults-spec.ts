@@ -122,8 +122,7 @@ describe('graceful shutdown (SIGTERM under load)', () => {
     expect(exitedAfterMs).toBeLessThan(EXIT_WITHIN_MS);
   });
 
-  // Known bug (FAULTS_KNOWN_BUGS=1): the exit status is 143 (killed by the re-raised SIGTERM),
-  // not 0, so supervisors that read the status see a failure.
+  // Supervisors read the status: 143 (killed by a re-raised SIGTERM) would look like a crash.
   it('the process exits with status 0', () => {
     expect(exit).toEqual({ code: 0, signal: null });
   });
