@@ -4,6 +4,7 @@ import { AuditEvents1763800000002 } from './1763800000002-audit-events';
 import { AuditChain1763800000010 } from './1763800000010-audit-chain';
 import { Orders1763800000020 } from './1763800000020-orders';
 import { Payments1763800000030 } from './1763800000030-payments';
+import { IdempotencyLease1763800000040 } from './1763800000040-idempotency-lease';
 
 /** Every migration, in order. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AuditChain1763800000010,
   Orders1763800000020,
   Payments1763800000030,
+  IdempotencyLease1763800000040,
 ];

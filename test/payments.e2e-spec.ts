@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import { OrderLedger } from '../src/orders/order-ledger.service';
 import { IdempotencyService } from '../src/payments/idempotency/idempotency.service';
 import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
 import { PaymentProviders } from '../src/payments/providers/payment-providers';
@@ -578,12 +579,23 @@ describe('payments and refunds', () => {
       await pay(alice, order.id, VISA, key).expect(500);
       spy.mockRestore();
       expect(await paymentRows(order.id)).toEqual([{ status: 'pending', amount: '900' }]);
-      // The 5xx freed the key, but the in-flight attempt still holds the balance: no double charge.
-      const retry = await pay(alice, order.id, VISA, key).expect(409);
-      expect(retry.body.type).toBe(`${PROBLEMS}nothing-outstanding`);
-      expect(await api.app.get(PaymentsReconciler).reconcile(0)).toMatchObject({ payments: 1 });
+      // The 5xx left the key tied to its payment: the retry settles that one, charging once.
+      const retry = await pay(alice, order.id, VISA, key).expect(201);
+      expect(retry.headers['idempotent-replayed']).toBe('true');
+      expect(retry.body).toMatchObject({ status: 'succeeded', amount: 900 });
       expect(await paymentRows(order.id)).toEqual([{ status: 'succeeded', amount: '900' }]);
+      expect(await api.app.get(PaymentsReconciler).reconcile(0)).toMatchObject({ payments: 0 });
       expect((await orderOf(order.id)).status).toBe('paid');
+    });
+
+    it('lets a payment that failed before recording anything free its key', async () => {
+      const order = await newOrder(api, alice.auth, ONE_ITEM(900));
+      const ledger = api.app.get(OrderLedger);
+      jest.spyOn(ledger, 'lockVisibleOrder').mockRejectedValueOnce(new Error('database hiccup'));
+      const key = randomUUID();
+      await pay(alice, order.id, VISA, key).expect(500);
+      // Nothing was recorded, so the key is free even for another body.
+      await pay(alice, order.id, { ...VISA, amount: 100 }, key).expect(201);
     });
 
     it('leaves young attempts to the request that is making them', async () => {

@@ -1,4 +1,5 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { ShutdownDrain } from '../src/health/shutdown-drain.service';
 import { clientOf, login, signedIn } from './support/factories';
 
 describe('platform: errors, request ids, health, docs', () => {
@@ -107,6 +108,49 @@ describe('platform: errors, request ids, health, docs', () => {
     const ready = await api.http().get('/health/ready').expect(200);
     expect(ready.body.status).toBe('ok');
     expect(ready.body.info.database.status).toBe('up');
+  });
+
+  it('drains before shutdown, then stops listening without resetting a request', async () => {
+    const stopping = await env.start();
+    // fetch keeps connections alive, as a real client does (supertest asks to close each one).
+    const get = (path: string) => fetch(`${stopping.url}${path}`);
+    try {
+      const before = await get('/health/ready');
+      expect(before.status).toBe(200);
+      expect(before.headers.get('connection')).toBe('keep-alive');
+      const drain = stopping.app.get(ShutdownDrain);
+      const drained = drain.run(60_000);
+      const ready = await get('/health/ready');
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(((await ready.json()) as { type: string }).type).toBe(
+        'https://bastion.dev/problems/shutting-down',
+      );
+      expect(ready.headers.get('connection')).toBe('close');
+      const live = await get('/health/live');
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ status: 'ok' });
+      expect(live.headers.get('connection')).toBe('close');
+      drain.end();
+      await drained;
+
+      // Then it stops listening: a request arriving meanwhile is held and answered 503 once the
+      // listener is closed; the next connection is refused.
+      const closing = drain.stopListening();
+      const held = await get('/health/live');
+      expect(held.status).toBe(503);
+      expect(((await held.json()) as { type: string }).type).toBe(
+        'https://bastion.dev/problems/shutting-down',
+      );
+      await closing;
+      await expect(get('/health/live')).rejects.toMatchObject({
+        cause: { code: 'ECONNREFUSED' },
+      });
+    } finally {
+      await stopping.close();
+    }
+    // Only the instance told to stop drains.
+    await api.http().get('/health/ready').expect(200);
   });
 
   it('sets security headers', async () => {

@@ -50,6 +50,8 @@ describe('loadAppConfig', () => {
       expect(config.redis.url).toBeUndefined();
       expect(config.database.url).toBeUndefined();
       expect(config.logLevel).toBe('info');
+      expect(config.payments.idempotencyLeaseSeconds).toBe(30);
+      expect(config.http.shutdownDrainMs).toBe(0);
     });
 
     it('treats empty strings as unset', () => {
@@ -65,12 +67,16 @@ describe('loadAppConfig', () => {
         SIGNUP_ENABLED: 'true',
         JWT_ACCESS_TTL: '5m',
         CORS_ORIGINS: 'https://a.example, https://b.example,',
+        IDEMPOTENCY_LEASE_SECONDS: '5',
+        SHUTDOWN_DRAIN_MS: '1500',
       });
 
       expect(config.http.port).toBe(8080);
       expect(config.auth.signupEnabled).toBe(true);
       expect(config.auth.accessTtlSeconds).toBe(300);
       expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+      expect(config.payments.idempotencyLeaseSeconds).toBe(5);
+      expect(config.http.shutdownDrainMs).toBe(1500);
     });
   });
 
@@ -86,6 +92,10 @@ describe('loadAppConfig', () => {
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
       ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
+      ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '0' }],
+      ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '30s' }],
+      ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
+      ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
     ])('%s (%j)', (variable, overrides) => {
       const error = loadError(overrides);
 
@@ -122,6 +132,11 @@ describe('loadAppConfig', () => {
       const error = loadError(overrides);
 
       expect(error.message).toContain(`${variable} is required when NODE_ENV=production`);
+    });
+
+    it('drains for 5 s on shutdown unless SHUTDOWN_DRAIN_MS says otherwise', () => {
+      expect(load(complete).http.shutdownDrainMs).toBe(5000);
+      expect(load({ ...complete, SHUTDOWN_DRAIN_MS: '0' }).http.shutdownDrainMs).toBe(0);
     });
 
     it('uses the provided secrets instead of generating them', () => {

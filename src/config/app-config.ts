@@ -47,6 +47,8 @@ export interface HttpConfig {
   trustProxy: boolean | number | string[];
   corsOrigins: string[];
   metricsToken?: string;
+  /** On SIGTERM/SIGINT: how long to keep serving, not ready, before closing. */
+  shutdownDrainMs: number;
 }
 
 export interface AuditConfig {
@@ -55,6 +57,8 @@ export interface AuditConfig {
 
 export interface PaymentsConfig {
   sandboxWebhookSecret: string;
+  /** How long a request holds its Idempotency-Key before a retry may take the key over. */
+  idempotencyLeaseSeconds: number;
 }
 
 /** The one validated configuration object; classes inject it and read only their slice. */
@@ -72,6 +76,13 @@ export class AppConfig {
     readonly payments: PaymentsConfig,
   ) {}
 }
+
+/**
+ * Long enough for load balancers to see readiness fail and move traffic off, short enough to
+ * close well within the usual 10 s between SIGTERM and SIGKILL (`docker stop`). Outside
+ * production nothing routes by readiness, so Ctrl-C stops at once.
+ */
+const PRODUCTION_SHUTDOWN_DRAIN_MS = 5000;
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
 
@@ -174,6 +185,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
         .map((origin) => origin.trim())
         .filter(Boolean),
       metricsToken: env.METRICS_TOKEN,
+      shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (production ? PRODUCTION_SHUTDOWN_DRAIN_MS : 0),
     },
     { url: env.DATABASE_URL, dataDir },
     { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
@@ -198,6 +210,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       sandboxWebhookSecret:
         env.SANDBOX_WEBHOOK_SECRET ??
         secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+      idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     },
   );
 }

@@ -21,6 +21,7 @@ import { ProblemException } from '@bastion/common';
 import { timingSafeEqual } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
+import { ShutdownDrain, ShuttingDownProblem } from './shutdown-drain.service';
 
 @ApiTags('operations')
 @Public()
@@ -33,11 +34,16 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly store: SharedStore,
     private readonly metrics: MetricsService,
+    private readonly drain: ShutdownDrain,
     private readonly config: AppConfig,
   ) {}
 
   @Get('health/live')
-  @ApiOperation({ summary: 'Liveness: the process is up' })
+  @ApiOperation({
+    summary: 'Liveness: the process is up',
+    description:
+      'Stays 200 while the instance drains before shutdown: it is stopping on purpose, not stuck.',
+  })
   @ApiOkResponse({ description: 'The process is up.', schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };
@@ -45,10 +51,18 @@ export class HealthController {
 
   @Get('health/ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database and Redis are reachable' })
+  @ApiOperation({
+    summary: 'Readiness: the database and Redis are reachable',
+    description:
+      'Turns 503 as soon as the instance is told to stop (SIGTERM/SIGINT) and drains for `SHUTDOWN_DRAIN_MS`: load balancers take it out of rotation before it closes.',
+  })
   @ApiOkResponse({ description: 'Ready to serve.' })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is unreachable.' })
-  ready(): Promise<HealthCheckResult> {
+  @ApiServiceUnavailableResponse({
+    description:
+      'A dependency is unreachable, or the instance is shutting down (`/shutting-down`).',
+  })
+  async ready(): Promise<HealthCheckResult> {
+    if (this.drain.draining) throw new ShuttingDownProblem();
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),
       async () => {

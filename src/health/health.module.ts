@@ -2,12 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { MetricsService } from './metrics.service';
+import { ShutdownDrain } from './shutdown-drain.service';
 
 @Global()
 @Module({
   imports: [TerminusModule],
   controllers: [HealthController],
-  providers: [MetricsService],
-  exports: [MetricsService],
+  providers: [MetricsService, ShutdownDrain],
+  exports: [MetricsService, ShutdownDrain],
 })
 export class HealthModule {}

@@ -1,15 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { SYSTEM_ACTOR } from '../audit/audit-writer.service';
-import { PaymentSettlement } from './payment-settlement.service';
+import { AuditActor, SYSTEM_ACTOR } from '../audit/audit-writer.service';
+import { Payment } from './entities/payment.entity';
+import { Refund } from './entities/refund.entity';
+import { PaymentSettlement, Settled } from './payment-settlement.service';
 import { PaymentProviders } from './providers/payment-providers';
 
 /** Attempts younger than this may still be in the hands of the request that made them. */
 export const RECONCILE_AFTER_SECONDS = 30;
 const BATCH = 100;
 
-interface Unsettled {
+/** A payment or refund in doubt, and the provider that was (or was about to be) asked. */
+export interface Unsettled {
   id: string;
   provider: string;
 }
@@ -48,25 +51,38 @@ export class PaymentsReconciler {
     );
     const report: ReconcileReport = { payments: 0, refunds: 0 };
     // One at a time, each in its own transaction: one bad row must not hold back the others.
-    for (const { id, provider } of payments) {
-      await this.settleOne('payment', id, async () => {
-        const outcome = await this.providers.get(provider).chargeOutcome(id);
-        const settled = await this.dataSource.transaction((manager) =>
-          this.settlement.applyCharge(manager, id, outcome, SYSTEM_ACTOR),
-        );
-        if (settled.applied) report.payments += 1;
+    for (const payment of payments) {
+      await this.settleOne('payment', payment.id, async () => {
+        if ((await this.settlePayment(payment, SYSTEM_ACTOR)).applied) report.payments += 1;
       });
     }
-    for (const { id, provider } of refunds) {
-      await this.settleOne('refund', id, async () => {
-        const outcome = await this.providers.get(provider).refundOutcome(id);
-        const settled = await this.dataSource.transaction((manager) =>
-          this.settlement.applyRefund(manager, id, outcome, SYSTEM_ACTOR),
-        );
-        if (settled.applied) report.refunds += 1;
+    for (const refund of refunds) {
+      await this.settleOne('refund', refund.id, async () => {
+        if ((await this.settleRefund(refund, SYSTEM_ACTOR)).applied) report.refunds += 1;
       });
     }
     return report;
+  }
+
+  /**
+   * Settles one payment with the provider's record of its charge (a charge it never received is
+   * closed as failed). The first outcome applied wins, so whoever calls this cannot conflict with
+   * the request that made the charge, a webhook or another reconciler. `actor` defaults to the
+   * caller of the current request.
+   */
+  async settlePayment({ id, provider }: Unsettled, actor?: AuditActor): Promise<Settled<Payment>> {
+    const outcome = await this.providers.get(provider).chargeOutcome(id);
+    return this.dataSource.transaction((manager) =>
+      this.settlement.applyCharge(manager, id, outcome, actor),
+    );
+  }
+
+  /** Like `settlePayment`, for a refund; `provider` is its payment's. */
+  async settleRefund({ id, provider }: Unsettled, actor?: AuditActor): Promise<Settled<Refund>> {
+    const outcome = await this.providers.get(provider).refundOutcome(id);
+    return this.dataSource.transaction((manager) =>
+      this.settlement.applyRefund(manager, id, outcome, actor),
+    );
   }
 
   private async settleOne(kind: string, id: string, work: () => Promise<void>): Promise<void> {

@@ -14,8 +14,11 @@ import type { Principal } from '@bastion/rbac';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { PaymentDto, PaymentPageDto, RefundDto } from './dto/payment.dto';
+import { IdempotencyKeyClaim } from './idempotency/idempotency-claim.decorator';
+import type { IdempotencyClaim } from './idempotency/idempotency.service';
 import {
   IDEMPOTENCY_CONFLICT,
+  IDEMPOTENCY_CONFLICT_HEADERS,
   Idempotent,
   REPLAY_HEADERS,
 } from './idempotency/idempotent.decorator';
@@ -55,13 +58,15 @@ export class PaymentsController {
   @ApiNotFoundResponse({ description: ORDER_NOT_FOUND })
   @ApiConflictResponse({
     description: `The order cannot take payments: it is cancelled or already paid (\`/illegal-transition\`, naming its state), nothing is left to pay (\`/nothing-outstanding\`) or \`amount\` exceeds the outstanding balance (\`/amount-exceeds-outstanding\`). ${IDEMPOTENCY_CONFLICT}`,
+    headers: IDEMPOTENCY_CONFLICT_HEADERS,
   })
   pay(
     @CurrentPrincipal() principal: Principal,
     @IdParam() orderId: string,
     @Body() dto: CreatePaymentDto,
+    @IdempotencyKeyClaim() claim: IdempotencyClaim,
   ): Promise<PaymentDto> {
-    return this.payments.create(principal, orderId, dto);
+    return this.payments.create(principal, orderId, dto, claim);
   }
 
   @Get('orders/:id/payments')
@@ -106,8 +111,13 @@ export class PaymentsController {
   @ApiNotFoundResponse({ description: 'No payment has this id.' })
   @ApiConflictResponse({
     description: `The payment did not succeed (\`/payment-not-refundable\`), the amount exceeds what is left to refund (\`/refund-exceeds-captured\`), or the order cannot be refunded in its state (\`/illegal-transition\`). ${IDEMPOTENCY_CONFLICT}`,
+    headers: IDEMPOTENCY_CONFLICT_HEADERS,
   })
-  refund(@IdParam() paymentId: string, @Body() dto: CreateRefundDto): Promise<RefundDto> {
-    return this.refunds.create(paymentId, dto);
+  refund(
+    @IdParam() paymentId: string,
+    @Body() dto: CreateRefundDto,
+    @IdempotencyKeyClaim() claim: IdempotencyClaim,
+  ): Promise<RefundDto> {
+    return this.refunds.create(paymentId, dto, claim);
   }
 }

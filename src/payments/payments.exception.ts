@@ -90,7 +90,8 @@ export class PaymentsException extends ProblemException {
   constructor(
     readonly code: PaymentsErrorCode,
     context = '',
+    headers?: Record<string, string>,
   ) {
-    super({ ...describe(code, context), slug: code });
+    super({ ...describe(code, context), slug: code, headers });
   }
 }

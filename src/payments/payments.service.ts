@@ -17,7 +17,9 @@ import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentDto, toPaymentDto } from './dto/payment.dto';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
+import { IdempotencyClaim, IdempotencyService } from './idempotency/idempotency.service';
 import { PaymentSettlement } from './payment-settlement.service';
+import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
 import { PaymentProviders } from './providers/payment-providers';
 
@@ -27,15 +29,25 @@ export class PaymentsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ledger: OrderLedger,
     private readonly settlement: PaymentSettlement,
+    private readonly reconciler: PaymentsReconciler,
     private readonly providers: PaymentProviders,
+    private readonly keys: IdempotencyService,
     private readonly audit: AuditWriter,
   ) {}
 
   /**
-   * Records the attempt (`pending`) and commits before calling the provider, then settles it in
-   * a second transaction: a crash in between leaves a row the reconciler settles later.
+   * Records the attempt (`pending`), tied to the request's idempotency key, and commits before
+   * calling the provider, then settles it in a second transaction: a crash in between leaves a
+   * row the reconciler settles later, or the retry that takes the key over settles at once.
    */
-  async create(principal: Principal, orderId: string, dto: CreatePaymentDto): Promise<PaymentDto> {
+  async create(
+    principal: Principal,
+    orderId: string,
+    dto: CreatePaymentDto,
+    claim: IdempotencyClaim,
+  ): Promise<PaymentDto> {
+    // Taken over from a request cut short after it recorded its payment: finish that one.
+    if (claim.attemptId) return this.resume(claim.attemptId);
     const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
     const provider = this.providers.default();
     const attempt = await this.dataSource.transaction(async (manager) => {
@@ -63,6 +75,7 @@ export class PaymentsService {
         failureCode: null,
       });
       const id = (identifiers[0] as { id: string }).id;
+      await this.keys.bind(manager, claim, id);
       await this.audit.record(manager, {
         action: 'payment.created',
         resource: { type: 'payment', id },
@@ -80,6 +93,20 @@ export class PaymentsService {
       this.settlement.applyCharge(manager, attempt.id, outcome),
     );
     return toPaymentDto(settled.row, []);
+  }
+
+  /**
+   * Answers for a request that recorded this payment and then died: a payment still pending is
+   * settled from the provider's record of the charge (never charged again), any other status is
+   * already the provider's answer.
+   */
+  private async resume(paymentId: string): Promise<PaymentDto> {
+    let payment = await this.dataSource.manager.findOneByOrFail(Payment, { id: paymentId });
+    if (payment.status === PaymentStatus.Pending) {
+      payment = (await this.reconciler.settlePayment(payment)).row;
+    }
+    const refunds = await this.refundsByPayment(this.dataSource.manager, [paymentId]);
+    return toPaymentDto(payment, refunds.get(paymentId) ?? []);
   }
 
   async get(principal: Principal, id: string): Promise<PaymentDto> {

@@ -9,7 +9,9 @@ import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundDto, toRefundDto } from './dto/payment.dto';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { Refund, RefundStatus } from './entities/refund.entity';
+import { IdempotencyClaim, IdempotencyService } from './idempotency/idempotency.service';
 import { PaymentSettlement } from './payment-settlement.service';
+import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
 import { PaymentProviders } from './providers/payment-providers';
 
@@ -19,15 +21,24 @@ export class RefundsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ledger: OrderLedger,
     private readonly settlement: PaymentSettlement,
+    private readonly reconciler: PaymentsReconciler,
     private readonly providers: PaymentProviders,
+    private readonly keys: IdempotencyService,
     private readonly audit: AuditWriter,
   ) {}
 
   /**
-   * Reserves the amount under the payment's row lock (pending refunds count), commits, asks the
-   * provider, then settles: concurrent refunds can never sum past what was captured.
+   * Reserves the amount under the payment's row lock (pending refunds count), tied to the
+   * request's idempotency key, commits, asks the provider, then settles: concurrent refunds can
+   * never sum past what was captured, and a retry after a crash settles this refund, not another.
    */
-  async create(paymentId: string, dto: CreateRefundDto): Promise<RefundDto> {
+  async create(
+    paymentId: string,
+    dto: CreateRefundDto,
+    claim: IdempotencyClaim,
+  ): Promise<RefundDto> {
+    // Taken over from a request cut short after it recorded its refund: finish that one.
+    if (claim.attemptId) return this.resume(claim.attemptId);
     const attempt = await this.dataSource.transaction(async (manager) => {
       const found = await manager.findOneBy(Payment, { id: paymentId });
       if (!found) throw new NotFoundProblem('Payment');
@@ -51,6 +62,7 @@ export class RefundsService {
         failureCode: null,
       });
       const id = (identifiers[0] as { id: string }).id;
+      await this.keys.bind(manager, claim, id);
       await this.audit.record(manager, {
         action: 'refund.created',
         resource: { type: 'refund', id },
@@ -69,6 +81,16 @@ export class RefundsService {
       this.settlement.applyRefund(manager, attempt.id, outcome),
     );
     return toRefundDto(settled.row);
+  }
+
+  /** Like `PaymentsService.resume`: settles a refund left pending from the provider's record. */
+  private async resume(refundId: string): Promise<RefundDto> {
+    const refund = await this.dataSource.manager.findOneByOrFail(Refund, { id: refundId });
+    if (refund.status !== RefundStatus.Pending) return toRefundDto(refund);
+    const { provider } = await this.dataSource.manager.findOneByOrFail(Payment, {
+      id: refund.paymentId,
+    });
+    return toRefundDto((await this.reconciler.settleRefund({ id: refundId, provider })).row);
   }
 
   private async amountRefundedOrInFlight(

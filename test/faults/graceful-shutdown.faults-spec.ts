@@ -4,7 +4,7 @@ import {
   AppProcess,
   call,
   FaultCluster,
-  knownBug,
+  isProblem,
   loginAs,
   newAccount,
   orderBody,
@@ -17,20 +17,31 @@ const EXIT_WITHIN_MS = 10_000;
 /** How a closed server turns a new request away: refused at connect, or a kept-alive connection closing. */
 const CLOSED = ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET'];
 
+/** The production default of SHUTDOWN_DRAIN_MS, which these instances run with. */
+const DRAIN_MS = 5000;
+
 interface Sample {
   startedAt: number;
   endedAt: number;
   outcome: Outcome;
 }
 
+interface Probe {
+  startedAt: number;
+  ready: Outcome;
+  live: Outcome;
+}
+
 /**
- * SIGTERM under load: requests already running complete, later ones are answered 503 or refused
- * at connect, nothing accepted is reset, and the process exits 0 within a few seconds.
+ * SIGTERM under load: the instance drains (readiness 503, still serving, each answer closing its
+ * connection), then closes: requests already running complete, later ones are answered or refused
+ * at connect, nothing is reset, and the process exits 0 within a few seconds of the drain.
  */
 describe('graceful shutdown (SIGTERM under load)', () => {
   let cluster: FaultCluster;
   let app: AppProcess;
   const samples: Sample[] = [];
+  const probes: Probe[] = [];
   let signalledAt = 0;
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   let exitedAfterMs = 0;
@@ -62,13 +73,27 @@ describe('graceful shutdown (SIGTERM under load)', () => {
         }
       }
     };
+    // What a load balancer sees: readiness and liveness, every 100 ms, until the port closes.
+    const probe = async () => {
+      while (Date.now() < deadline) {
+        const startedAt = Date.now();
+        const [ready, live] = await Promise.all([
+          call(app.url, 'GET', '/health/ready', { timeoutMs: 5000 }),
+          call(app.url, 'GET', '/health/live', { timeoutMs: 5000 }),
+        ]);
+        probes.push({ startedAt, ready, live });
+        if (ready.error === 'ECONNREFUSED') return;
+        await sleep(100);
+      }
+    };
     const running = Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
     await sleep(2000);
     signalledAt = Date.now();
     app.signal('SIGTERM');
+    const probing = probe();
     exit = await app.exited(EXIT_WITHIN_MS + 20_000);
     exitedAfterMs = Date.now() - signalledAt;
-    await running;
+    await Promise.all([running, probing]);
     const counts = new Map<string, number>();
     for (const { startedAt, outcome } of samples) {
       const label = `${startedAt < signalledAt ? 'before' : 'after'} SIGTERM: ${
@@ -76,8 +101,10 @@ describe('graceful shutdown (SIGTERM under load)', () => {
       }`;
       counts.set(label, (counts.get(label) ?? 0) + 1);
     }
+    const answered = probes.filter((p) => p.ready.status !== 0);
     console.log(
-      `SIGTERM: exit ${JSON.stringify(exit)} after ${exitedAfterMs} ms\n` +
+      `SIGTERM: exit ${JSON.stringify(exit)} after ${exitedAfterMs} ms; readiness ` +
+        `${answered.map((p) => `+${p.startedAt - signalledAt}:${p.ready.status}`).join(' ')}\n` +
         [...counts.entries()]
           .sort()
           .map(([label, n]) => `  ${label.padEnd(32)} ${n}`)
@@ -102,10 +129,30 @@ describe('graceful shutdown (SIGTERM under load)', () => {
     expect(unexpected.map((s) => s.outcome.error ?? s.outcome.status)).toEqual([]);
   });
 
-  // Known bug (FAULTS_KNOWN_BUGS=1): no drain period. On SIGTERM the server closes at once
-  // (readiness is not turned 503 first), so a request a client sends on a kept-alive connection
-  // at that moment can meet a reset instead of an answer or a refused connect.
-  knownBug('[known bug] no request sent after the signal gets a connection reset', () => {
+  it('readiness turns 503 at once and liveness stays 200 while the instance drains', () => {
+    // A probe sent within moments of the signal may be answered before the handler runs.
+    const answered = probes.filter((p) => p.startedAt >= signalledAt + 250 && p.ready.status !== 0);
+    expect(answered.filter((p) => !isProblem(p.ready, 503, 'shutting-down'))).toEqual([]);
+    // After the drain, while the listener closes, every request is answered 503, liveness too.
+    const draining = answered.filter((p) => p.startedAt < signalledAt + DRAIN_MS - 100);
+    expect(draining.length).toBeGreaterThan(DRAIN_MS / 1000);
+    expect(draining.filter((p) => p.live.status !== 200)).toEqual([]);
+    // It kept answering for the whole drain before it closed.
+    const lastAnswered = Math.max(...answered.map((p) => p.startedAt)) - signalledAt;
+    expect(lastAnswered).toBeGreaterThanOrEqual(DRAIN_MS - 500);
+  });
+
+  it('answers every request during the drain and closes its connection after it', () => {
+    const during = samples.filter(
+      (s) => s.startedAt >= signalledAt + 250 && s.endedAt < signalledAt + DRAIN_MS - 250,
+    );
+    expect(during.length).toBeGreaterThan(0);
+    expect(during.filter((s) => s.outcome.status !== 201).map((s) => s.outcome.status)).toEqual([]);
+    expect(during.filter((s) => s.outcome.headers?.get('connection') !== 'close').length).toBe(0);
+  });
+
+  // Kept-alive connections are closed during the drain, so the close meets no client mid-request.
+  it('no request sent after the signal gets a connection reset', () => {
     const reset = samples.filter(
       (s) =>
         s.startedAt >= signalledAt && s.outcome.status === 0 && s.outcome.error !== 'ECONNREFUSED',
@@ -122,8 +169,7 @@ describe('graceful shutdown (SIGTERM under load)', () => {
     expect(exitedAfterMs).toBeLessThan(EXIT_WITHIN_MS);
   });
 
-  // Known bug (FAULTS_KNOWN_BUGS=1): the exit status is 143 (killed by the re-raised SIGTERM),
-  // not 0, so supervisors that read the status see a failure.
+  // Supervisors read the status: 143 (killed by a re-raised SIGTERM) would look like a crash.
   it('the process exits with status 0', () => {
     expect(exit).toEqual({ code: 0, signal: null });
   });

@@ -4,7 +4,6 @@ import {
   AppProcess,
   FaultCluster,
   isProblem,
-  knownBug,
   Outcome,
   PROBLEMS,
   loginAs,
@@ -12,9 +11,19 @@ import {
   verifyAudit,
 } from './support/app';
 import { OrderLoadResult, retryPayment, runOrderLoad, statusTable } from './support/load';
-import { sleep } from './support/services';
+import { sleep, waitFor } from './support/services';
 
 const CLIENTS = Number(process.env.FAULTS_CLIENTS ?? 40);
+/** Payment requests on the instance at the moment it is killed, at least. */
+const PAYMENTS_CUT = 5;
+/** Short, so that the keys the kill left held can be taken over within the test. */
+const LEASE = { IDEMPOTENCY_LEASE_SECONDS: '5' };
+
+/** An idempotency key the kill left held, and the payment its request had recorded, if any. */
+interface StuckKey {
+  key: string;
+  payment_status: string | null;
+}
 
 /**
  * 40 clients create orders and pay them across two instances; one instance is killed with
@@ -27,11 +36,12 @@ describe('kill -9 of an instance under load', () => {
   let b: AppProcess;
   let admin: string;
   let load: OrderLoadResult;
+  let stuck: StuckKey[];
 
   beforeAll(async () => {
     cluster = await FaultCluster.create();
-    a = cluster.instance('a');
-    b = cluster.instance('b');
+    a = cluster.instance('a', LEASE);
+    b = cluster.instance('b', LEASE);
     await cluster.start(a, b);
     admin = (await loginAs(a.url, ADMIN_EMAIL, ADMIN_PASSWORD)).token;
     const tokens: string[] = [];
@@ -39,15 +49,24 @@ describe('kill -9 of an instance under load', () => {
 
     let stopped = false;
     let aUp = true;
+    const paying = new Map<string, number>();
     const running = runOrderLoad({
       clients: CLIENTS,
       tokens,
       targets: () => [a.url, b.url],
       stop: () => stopped,
+      paymentsInFlight: paying,
     });
     try {
-      // Let the load build up, then kill A while requests are in flight on it.
+      // Let the load build up, then kill A while payments are in flight on it, so that some are
+      // cut between their steps (key claimed, payment recorded, provider called, settled).
       await sleep(3000);
+      await waitFor(
+        'payments in flight on A',
+        async () => (paying.get(a.url) ?? 0) >= PAYMENTS_CUT,
+        10_000,
+        5,
+      );
       a.signal('SIGKILL');
       aUp = false;
       const killed = await a.exited(10_000);
@@ -63,6 +82,12 @@ describe('kill -9 of an instance under load', () => {
       load = await running;
     }
     expect(aUp).toBe(true);
+    // Every request of the load has ended, so a key still held belongs to a request cut by the kill.
+    stuck = await cluster.pg.query<StuckKey>(
+      `SELECT k.key, p.status AS payment_status
+         FROM idempotency_keys k LEFT JOIN payments p ON p.id = k.attempt_id
+        WHERE k.state = 'in_progress'`,
+    );
     console.log(
       `kill -9 under load (${CLIENTS} clients): ${load.requests} requests, slowest ${load.slowest} ms\n` +
         statusTable(load.statuses),
@@ -172,6 +197,41 @@ describe('kill -9 of an instance under load', () => {
     expect(verdict.valid).toBe(true);
   });
 
+  it('a payment cut by the crash gets a definitive answer when retried with its key', async () => {
+    const inDoubt = load.unanswered.filter((u) => stuck.some((row) => row.key === u.key));
+    expect(inDoubt.length).toBeGreaterThan(0);
+    const answers = await Promise.all(
+      inDoubt.map(async (u) => {
+        // The key is held until the dead request's lease runs out: 409 with Retry-After until then.
+        let outcome = await retryPayment(b.url, u);
+        for (let i = 0; i < 10 && isProblem(outcome, 409, 'idempotency-key-in-use'); i += 1) {
+          await sleep(1000);
+          outcome = await retryPayment(b.url, u);
+        }
+        const recorded = stuck.find((row) => row.key === u.key)?.payment_status ?? null;
+        return { recorded, outcome };
+      }),
+    );
+    const resolved = new Map<string, number>();
+    for (const { recorded, outcome } of answers) {
+      const label = `${recorded ? `payment ${recorded}` : 'nothing recorded'} -> ${paymentAnswerOf(outcome)}`;
+      resolved.set(label, (resolved.get(label) ?? 0) + 1);
+    }
+    console.log(
+      `kill -9: ${stuck.length} idempotency keys left in_progress by the kill, ` +
+        `${inDoubt.length} of them retried:\n` +
+        [...resolved.entries()].map(([label, n]) => `  ${label.padEnd(48)} ${n}`).join('\n'),
+    );
+    expect(answers.filter((a) => a.outcome.status !== 201).map((a) => answerOf(a.outcome))).toEqual(
+      [],
+    );
+    const held = await cluster.pg.query(
+      `SELECT key FROM idempotency_keys WHERE state = 'in_progress' AND key = ANY($1::text[])`,
+      [inDoubt.map((u) => u.key)],
+    );
+    expect(held).toEqual([]);
+  });
+
   it('retrying an unanswered payment with its key never charges twice', async () => {
     // Only requests that may have reached a server (cut, not refused) are in doubt.
     const inDoubt = load.unanswered.filter((u) => u.error !== 'ECONNREFUSED');
@@ -187,35 +247,18 @@ describe('kill -9 of an instance under load', () => {
     );
     expect(twice).toEqual([]);
   });
-
-  // Known bug (FAULTS_KNOWN_BUGS=1): the key of a request cut by the crash stays `in_progress`
-  // until it expires (24 h), so every retry answers 409 /idempotency-key-in-use.
-  knownBug(
-    '[known bug] a payment cut by the crash gets a definitive answer when retried with its key',
-    async () => {
-      const stuck = await cluster.pg.query<{ key: string }>(
-        `SELECT key FROM idempotency_keys WHERE state = 'in_progress'`,
-      );
-      const inDoubt = load.unanswered.filter((u) => stuck.some((row) => row.key === u.key));
-      expect(inDoubt.length).toBeGreaterThan(0);
-      const answers = await Promise.all(
-        inDoubt.map(async (u) => {
-          let outcome = await retryPayment(b.url, u);
-          for (let i = 0; i < 10 && isProblem(outcome, 409, 'idempotency-key-in-use'); i += 1) {
-            await sleep(1000);
-            outcome = await retryPayment(b.url, u);
-          }
-          return answerOf(outcome);
-        }),
-      );
-      expect(answers.filter((answer) => answer.includes('idempotency-key-in-use'))).toEqual([]);
-    },
-    60_000,
-  );
 });
 
 function answerOf(outcome: Outcome): string {
   if (outcome.error !== undefined) return outcome.error;
   const type = (outcome.body as { type?: string } | null)?.type;
   return type ? `${outcome.status} ${type.replace(PROBLEMS, '')}` : String(outcome.status);
+}
+
+/** `201 succeeded`, `201 failed abandoned (replayed)`, … or the problem or network error. */
+function paymentAnswerOf(outcome: Outcome): string {
+  if (outcome.status !== 201) return answerOf(outcome);
+  const payment = outcome.body as { status: string; failureCode: string | null };
+  const replayed = outcome.headers.get('idempotent-replayed') === 'true' ? ' (replayed)' : '';
+  return `201 ${payment.status}${payment.failureCode ? ` ${payment.failureCode}` : ''}${replayed}`;
 }

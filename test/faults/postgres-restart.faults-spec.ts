@@ -151,8 +151,7 @@ describe('PostgreSQL restart under load', () => {
     expect(readiness.filter((r) => r.at > recoveredAt).every((r) => r.status === 200)).toBe(true);
   });
 
-  // Known bug (FAULTS_KNOWN_BUGS=1): database errors reach the problem filter as unknown
-  // exceptions and are answered 500 instead of 503.
+  // A 500 would tell the client its request is broken; 503 with Retry-After says to retry.
   it('fails fast with 503 problem+json while the database is away, never 500', () => {
     const errors = samples.filter((s) => s.outcome.status >= 500);
     expect(errors.length).toBeGreaterThan(0);

@@ -12,7 +12,13 @@ import type { FastifyReply } from 'fastify';
 import { catchError, from, mergeMap, Observable, of } from 'rxjs';
 import { ProblemException, ValidationProblem } from '@bastion/common';
 import type { RequestWithPrincipal } from '@bastion/rbac';
-import { IdempotencyScope, IdempotencyService, StoredResponse } from './idempotency.service';
+import type { RequestWithClaim } from './idempotency-claim.decorator';
+import {
+  IdempotencyClaim,
+  IdempotencyScope,
+  IdempotencyService,
+  StoredResponse,
+} from './idempotency.service';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -72,7 +78,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const http = context.switchToHttp();
-    const request = http.getRequest<RequestWithPrincipal>();
+    const request = http.getRequest<RequestWithPrincipal & RequestWithClaim>();
     const reply = http.getResponse<FastifyReply>();
     const principal = request.principal;
     if (!principal) throw new Error('@Idempotent() used on a route without authentication');
@@ -82,30 +88,35 @@ export class IdempotencyInterceptor implements NestInterceptor {
       key: keyFrom(request.headers['idempotency-key']),
     };
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
-    const stored = await this.keys.claim(scope, fingerprint);
-    if (stored) {
+    const outcome = await this.keys.claim(scope, fingerprint);
+    if (outcome.kind === 'replay') {
       void reply.header(REPLAYED_HEADER, 'true');
-      return of(replay(stored));
+      return of(replay(outcome.response));
     }
+    const { claim } = outcome;
+    request.idempotencyClaim = claim;
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
     return next.handle().pipe(
-      mergeMap((body: unknown) =>
-        from(this.keys.complete(scope, { status, body }).then(() => body)),
-      ),
-      catchError((error: unknown) => from(this.settleFailure(scope, error))),
+      mergeMap(async (body: unknown) => {
+        await this.keys.complete(claim, { status, body });
+        // Taken over from a request cut short: the answer is that request's, not a new one.
+        if (claim.attemptId) void reply.header(REPLAYED_HEADER, 'true');
+        return body;
+      }),
+      catchError((error: unknown) => from(this.settleFailure(claim, error))),
     );
   }
 
-  private async settleFailure(scope: IdempotencyScope, error: unknown): Promise<never> {
+  private async settleFailure(claim: IdempotencyClaim, error: unknown): Promise<never> {
     if (storable(error)) {
       const problem: StoredProblem = {
         problem: { slug: error.slug, title: error.title, detail: error.detail },
       };
-      await this.keys.complete(scope, { status: error.getStatus(), body: problem });
+      await this.keys.complete(claim, { status: error.getStatus(), body: problem });
     } else {
-      await this.keys.release(scope);
+      await this.keys.release(claim);
     }
     throw error;
   }

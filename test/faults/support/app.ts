@@ -345,9 +345,6 @@ export async function verifyAudit(
   return { valid: reply.body.valid, checked: reply.body.checked, unsealed: Number(row.n) };
 }
 
-/** `it` for a case that shows a known product bug: run only with FAULTS_KNOWN_BUGS=1. */
-export const knownBug: jest.It = process.env.FAULTS_KNOWN_BUGS === '1' ? it : it.skip;
-
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

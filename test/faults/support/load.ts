@@ -46,6 +46,8 @@ export async function runOrderLoad(options: {
   timeoutMs?: number;
   /** A hard bound, whatever `stop` says. */
   maxMs?: number;
+  /** Kept up to date while the load runs: payment requests sent and not yet answered, per URL. */
+  paymentsInFlight?: Map<string, number>;
 }): Promise<OrderLoadResult> {
   const result: OrderLoadResult = {
     orders: [],
@@ -81,17 +83,16 @@ export async function runOrderLoad(options: {
       result.orders.push({ id: order.id, items: ORDER_ITEMS.length, total: order.total });
       if (order.total !== total) throw new Error(`Order total ${order.total}, expected ${total}`);
       const key = randomUUID();
-      const paid = await call(
-        targets[(index + round + 1) % targets.length],
-        'POST',
-        `/v1/orders/${order.id}/payments`,
-        {
-          token,
-          headers: { 'idempotency-key': key },
-          body: PAY_BODY,
-          timeoutMs: options.timeoutMs ?? 15_000,
-        },
-      );
+      const target = targets[(index + round + 1) % targets.length];
+      const inFlight = options.paymentsInFlight;
+      inFlight?.set(target, (inFlight.get(target) ?? 0) + 1);
+      const paid = await call(target, 'POST', `/v1/orders/${order.id}/payments`, {
+        token,
+        headers: { 'idempotency-key': key },
+        body: PAY_BODY,
+        timeoutMs: options.timeoutMs ?? 15_000,
+      });
+      inFlight?.set(target, (inFlight.get(target) ?? 1) - 1);
       count('payment', paid);
       if (paid.status === 201) {
         const payment = (paid as { body: { id: string; status: string; amount: number } }).body;

@@ -70,7 +70,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception);
     if (problem.status === 503) {
-      this.logger.warn({ err: exception, requestId: request.id }, 'Dependency unavailable');
+      // A dependency away, or this instance shutting down: a state, not a bug.
+      this.logger.warn({ err: exception, requestId: request.id }, problem.title);
     } else if (problem.status >= 500) {
       this.logger.error({ err: exception, requestId: request.id }, 'Unhandled error');
     }
