@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, readFileSync, WriteStream } from 'node:f
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PgCluster, randomPort, RedisServer, waitFor } from './services';
+import { freePort, PgCluster, RedisServer, waitFor } from './services';
 
 export const ADMIN_EMAIL = 'admin@faults.test';
 export const ADMIN_PASSWORD = 'admin-password-for-fault-tests';
@@ -206,6 +206,8 @@ export class AppProcess {
   }
 }
 
+const MAX_INSTANCES = 4;
+
 /**
  * One test file's world: its own PostgreSQL cluster and Redis server, and as many app processes
  * on them as the test starts (one deployment: shared secrets, different ports).
@@ -218,18 +220,29 @@ export class FaultCluster {
     readonly pg: PgCluster,
     readonly redis: RedisServer,
     readonly dir: string,
+    private readonly appPorts: number[],
   ) {}
 
   static async create(): Promise<FaultCluster> {
     if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
     const dir = await mkdtemp(join(tmpdir(), 'bastion-faults-'));
-    const [pg, redis] = await Promise.all([PgCluster.create(), RedisServer.create()]);
-    return new FaultCluster(pg, redis, dir);
+    const [pg, redis] = await Promise.allSettled([PgCluster.create(), RedisServer.create()]);
+    if (pg.status === 'rejected' || redis.status === 'rejected') {
+      // Whichever did start must not outlive the failed setup.
+      if (pg.status === 'fulfilled') await pg.value.destroy();
+      if (redis.status === 'fulfilled') await redis.value.destroy();
+      await rm(dir, { recursive: true, force: true });
+      throw pg.status === 'rejected' ? pg.reason : (redis as PromiseRejectedResult).reason;
+    }
+    const appPorts = await Promise.all(Array.from({ length: MAX_INSTANCES }, () => freePort()));
+    return new FaultCluster(pg.value, redis.value, dir, appPorts);
   }
 
   /** Defines an instance (not yet started); `env` overrides variables. */
   instance(name: string, env: Record<string, string> = {}): AppProcess {
-    const port = randomPort(30000 + this.apps.length * 5000);
+    const port = this.appPorts[this.apps.length];
+    if (port === undefined)
+      throw new Error(`A fault test starts at most ${MAX_INSTANCES} instances`);
     const app = new AppProcess(
       name,
       port,

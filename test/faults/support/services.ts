@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,9 +8,31 @@ import { Client } from 'pg';
 
 const run = promisify(execFile);
 
-/** A free-looking port in a range nothing else on the machine uses (loopback only). */
-export function randomPort(base: number): number {
-  return base + Math.floor(Math.random() * 5000);
+// Below the kernel's ephemeral range (32768-60999 here), so no outgoing connection of the load
+// generators can hold a port a server is about to bind.
+const PORT_FLOOR = 20000;
+const PORT_SPAN = 12000;
+const handedOut = new Set<number>();
+
+/** A port nothing listens on now, and that no other caller in this process was given. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * PORT_SPAN);
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error('No free port found below the ephemeral range');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    );
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -98,7 +120,7 @@ export class PgCluster {
       'UTF8',
       '--no-sync',
     ]);
-    const cluster = new PgCluster(bin, dir, randomPort(55432));
+    const cluster = new PgCluster(bin, dir, await freePort());
     await cluster.start();
     return cluster;
   }
@@ -176,7 +198,7 @@ export class RedisServer {
   private constructor(readonly port: number) {}
 
   static async create(): Promise<RedisServer> {
-    const server = new RedisServer(randomPort(46379));
+    const server = new RedisServer(await freePort());
     await server.start();
     return server;
   }
