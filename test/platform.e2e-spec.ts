@@ -1,3 +1,4 @@
+import { JwtService } from '@nestjs/jwt';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
 import { ShutdownDrain } from '../src/health/shutdown-drain.service';
 import { clientOf, login, signedIn } from './support/factories';
@@ -103,6 +104,41 @@ describe('platform: errors, request ids, health, docs', () => {
     await api.http().get('/v1/auth/me').set('authorization', 'Bearer not-a-jwt').expect(401);
   });
 
+  it('accepts only a valid access token, signed with the key, unexpired, as a bearer', async () => {
+    const user = await signedIn(api);
+    // Its own address: the refused tokens count as failed authentications.
+    const client = clientOf(api);
+    const jwt = api.app.get(JwtService);
+    const claims = jwt.decode<{ sub: string; sid: string; typ: string }>(user.accessToken);
+    const access = { sub: claims.sub, sid: claims.sid, typ: 'access' };
+    const unsigned = (payload: object) =>
+      [{ alg: 'none', typ: 'JWT' }, payload]
+        .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+        .join('.') + '.';
+    const refused = {
+      'another scheme': `Basic ${user.accessToken}`,
+      'no token': 'Bearer',
+      'another key': `Bearer ${new JwtService({ secret: 'x'.repeat(48) }).sign(access)}`,
+      expired: `Bearer ${jwt.sign({ ...access, exp: Math.floor(Date.now() / 1000) - 5 })}`,
+      'not an access token': `Bearer ${jwt.sign({ ...access, typ: 'refresh' })}`,
+      'alg none': `Bearer ${unsigned(access)}`,
+    };
+    for (const [reason, authorization] of Object.entries(refused)) {
+      const response = await client.get('/v1/auth/me').set('authorization', authorization);
+      expect({ reason, status: response.status, type: response.body.type }).toEqual({
+        reason,
+        status: 401,
+        type: 'https://bastion.dev/problems/invalid-token',
+      });
+    }
+    // The scheme is case-insensitive (RFC 7235); the same claims re-signed with the key pass.
+    await client.get('/v1/auth/me').set('authorization', `bearer ${user.accessToken}`).expect(200);
+    await client
+      .get('/v1/auth/me')
+      .set('authorization', `Bearer ${jwt.sign(access)}`)
+      .expect(200);
+  });
+
   it('reports liveness and readiness', async () => {
     await api.http().get('/health/live').expect(200, { status: 'ok' });
     const ready = await api.http().get('/health/ready').expect(200);
@@ -157,6 +193,16 @@ describe('platform: errors, request ids, health, docs', () => {
     const response = await api.http().get('/health/live').expect(200);
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['strict-transport-security']).toBeDefined();
+  });
+
+  it('sets the same security headers on errors, with the CSP Swagger UI needs', async () => {
+    const problem = await api.http().get('/no-such-route').expect(404);
+    expect(problem.headers['x-content-type-options']).toBe('nosniff');
+    expect(problem.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(problem.headers['content-security-policy']).toContain(
+      "style-src 'self' 'unsafe-inline'",
+    );
+    expect(problem.headers['content-security-policy']).toContain("img-src 'self' data:");
   });
 
   it('serves the OpenAPI document and Swagger UI', async () => {
