@@ -14,7 +14,7 @@ import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
 import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
-import { createRootLogger, loggerOptions } from './bootstrap/logger-options';
+import { loggerOptions } from './bootstrap/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
@@ -25,19 +25,18 @@ import { UsersModule } from './users/users.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
-  /** The process's pino logger; made from `config` when not given. */
-  logger?: Logger;
   /** Dumped, migrated PGlite data directory to start an in-memory database from (tests). */
   embeddedSeed?: Blob;
 }
 
 @Module({})
 export class AppModule {
+  /** `logger`: the process's pino logger, which createApp also hands to the request log. */
   static forRoot({
     config,
-    logger = createRootLogger(config),
+    logger,
     embeddedSeed,
-  }: AppModuleOptions): DynamicModule {
+  }: AppModuleOptions & { logger: Logger }): DynamicModule {
     return {
       module: AppModule,
       imports: [

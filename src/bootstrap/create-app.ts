@@ -20,7 +20,7 @@ const ONE_MEGABYTE = 1024 * 1024;
 
 /** Builds the whole application, ready to listen; used by main.ts and by the e2e tests. */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
-  const logger = options.logger ?? createRootLogger(options.config);
+  const logger = createRootLogger(options.config);
   const adapter = new FastifyAdapter({
     bodyLimit: ONE_MEGABYTE,
     // Behind a load balancer, the client IP (rate limits, lockout, audit) comes from its header.
