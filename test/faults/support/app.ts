@@ -10,6 +10,8 @@ export const ADMIN_EMAIL = 'admin@faults.test';
 export const ADMIN_PASSWORD = 'admin-password-for-fault-tests';
 export const PROBLEMS = 'https://bastion.dev/problems/';
 const MAIN = resolve(__dirname, '../../../dist/src/main.js');
+/** `npm run start:cluster`'s entry point: a primary forking WEB_CONCURRENCY workers. */
+export const CLUSTER_MAIN = resolve(__dirname, '../../../dist/src/cluster.js');
 
 export interface Reply {
   status: number;
@@ -120,6 +122,7 @@ export class AppProcess {
     readonly port: number,
     private readonly env: Record<string, string>,
     readonly logFile: string,
+    private readonly script = MAIN,
   ) {}
 
   get url(): string {
@@ -138,7 +141,7 @@ export class AppProcess {
   /** Spawns the process without waiting for it to be ready. */
   spawn(): void {
     this.log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [this.script], {
       env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -238,8 +241,8 @@ export class FaultCluster {
     return new FaultCluster(pg.value, redis.value, dir, appPorts);
   }
 
-  /** Defines an instance (not yet started); `env` overrides variables. */
-  instance(name: string, env: Record<string, string> = {}): AppProcess {
+  /** Defines an instance (not yet started); `env` overrides variables, `script` runs instead of main. */
+  instance(name: string, env: Record<string, string> = {}, script?: string): AppProcess {
     const port = this.appPorts[this.apps.length];
     if (port === undefined)
       throw new Error(`A fault test starts at most ${MAX_INSTANCES} instances`);
@@ -262,6 +265,7 @@ export class FaultCluster {
         ...env,
       },
       join(this.dir, `${name}.log`),
+      script,
     );
     this.apps.push(app);
     return app;
