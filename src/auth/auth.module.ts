@@ -1,11 +1,9 @@
-import { createSecretKey } from 'node:crypto';
 import { Module } from '@nestjs/common';
-import { JwtModule } from '@nestjs/jwt';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../config/app-config';
 import { AccessCache } from './access/access-cache';
 import { AccountService } from './account.service';
 import { AccessResolver } from './access/access-resolver.service';
+import { AccessTokens } from './access/access-token';
 import { AuthenticationFailures } from './access/authentication-failures';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { ApiKeysController } from './api-keys/api-keys.controller';
@@ -24,24 +22,12 @@ import { OtpVerifier } from './mfa/otp-verifier';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([AuthSession, RefreshToken, ApiKey]),
-    JwtModule.registerAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        // A KeyObject, made once: given a string, jsonwebtoken first tries to parse it as a
-        // public key on every verification and only then falls back, which cost a fifth of a
-        // request's CPU. The module's types predate KeyObject; jsonwebtoken takes it as is.
-        secret: createSecretKey(Buffer.from(config.auth.jwtSecret)) as unknown as Buffer,
-        signOptions: { algorithm: 'HS256' },
-        verifyOptions: { algorithms: ['HS256'] },
-      }),
-    }),
-  ],
+  imports: [TypeOrmModule.forFeature([AuthSession, RefreshToken, ApiKey])],
   controllers: [AuthController, MfaController, ApiKeysController],
   providers: [
     AccessCache,
     AccessResolver,
+    AccessTokens,
     AccountService,
     ApiKeysService,
     AuthenticationFailures,

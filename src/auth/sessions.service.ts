@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { requestContext } from '@bastion/common';
@@ -8,7 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { AccessCache } from './access/access-cache';
-import { AccessTokenClaims } from './access/access-token';
+import { AccessTokens } from './access/access-token';
 import { randomToken, sha256Hex } from './crypto/token-hash';
 import { AuthSession, SessionRevocationReason } from './entities/auth-session.entity';
 import { RefreshToken } from './entities/refresh-token.entity';
@@ -28,7 +27,7 @@ export interface TokenPair {
 export class SessionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly jwt: JwtService,
+    private readonly tokens: AccessTokens,
     private readonly config: AppConfig,
     private readonly cache: AccessCache,
     private readonly audit: AuditWriter,
@@ -135,11 +134,7 @@ export class SessionsService {
       tokenHash: sha256Hex(refreshToken),
       expiresAt: session.expiresAt,
     });
-    const claims: AccessTokenClaims = { sub: session.userId, sid: session.id, typ: 'access' };
-    const accessToken = await this.jwt.signAsync(claims, {
-      expiresIn: this.config.auth.accessTtlSeconds,
-      jwtid: randomToken(12),
-    });
+    const accessToken = this.tokens.sign({ sub: session.userId, sid: session.id, typ: 'access' });
     return {
       accessToken,
       refreshToken,

@@ -1,11 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { JwtService } from '@nestjs/jwt';
 import { requestContext } from '@bastion/common';
 import { IS_PUBLIC, Principal, RequestWithPrincipal } from '@bastion/rbac';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 import { AccessResolver } from './access-resolver.service';
-import { AccessTokenClaims, isAccessTokenClaims } from './access-token';
+import { AccessTokens } from './access-token';
 import { AuthenticationFailures } from './authentication-failures';
 
 const API_KEY_HEADER = 'x-api-key';
@@ -20,7 +19,7 @@ export class AuthenticationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly access: AccessResolver,
-    private readonly jwt: JwtService,
+    private readonly tokens: AccessTokens,
     private readonly failures: AuthenticationFailures,
   ) {}
 
@@ -50,19 +49,8 @@ export class AuthenticationGuard implements CanActivate {
       const apiKey = request.headers[API_KEY_HEADER];
       return typeof apiKey === 'string' ? this.access.forApiKey(apiKey) : null;
     }
-    const claims = this.verifiedClaims(BEARER.exec(authorization)?.[1]);
+    const token = BEARER.exec(authorization)?.[1];
+    const claims = token === undefined ? null : this.tokens.verify(token);
     return claims ? this.access.forAccessToken(claims.sub, claims.sid) : null;
-  }
-
-  /** The claims of a valid access token (HS256, signature and expiry checked), else null. */
-  private verifiedClaims(token: string | undefined): AccessTokenClaims | null {
-    if (token === undefined) return null;
-    try {
-      const claims: unknown = this.jwt.verify(token);
-      return isAccessTokenClaims(claims) ? claims : null;
-    } catch {
-      // Malformed, forged or expired: not a credential, answered like a missing one.
-      return null;
-    }
   }
 }

@@ -1,0 +1,56 @@
+import { createSigner } from 'fast-jwt';
+import { AppConfig } from '../../config/app-config';
+import { AccessTokens } from './access-token';
+
+const SECRET = 'k'.repeat(32);
+const TTL_SECONDS = 60;
+
+describe('AccessTokens', () => {
+  const tokens = () =>
+    new AccessTokens({ auth: { jwtSecret: SECRET, accessTtlSeconds: TTL_SECONDS } } as AppConfig);
+  const claims = { sub: 'user-1', sid: 'session-1', typ: 'access' as const };
+
+  afterEach(() => jest.useRealTimers());
+
+  it('verifies what it signed, with a unique id and the configured lifetime', () => {
+    const accessTokens = tokens();
+    const first = accessTokens.sign(claims);
+
+    expect(accessTokens.verify(first)).toMatchObject({ ...claims });
+    const payload = JSON.parse(Buffer.from(first.split('.')[1], 'base64url').toString()) as {
+      iat: number;
+      exp: number;
+      jti: string;
+    };
+    expect(payload.exp - payload.iat).toBe(TTL_SECONDS);
+    expect(accessTokens.sign(claims)).not.toBe(first);
+  });
+
+  it('stops accepting a token at its expiry, also after it was verified and remembered', () => {
+    jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const accessTokens = tokens();
+    const token = accessTokens.sign(claims);
+    expect(accessTokens.verify(token)).not.toBeNull();
+
+    jest.setSystemTime(new Date('2026-01-01T00:00:59.999Z'));
+    expect(accessTokens.verify(token)).not.toBeNull();
+    jest.setSystemTime(new Date('2026-01-01T00:01:00.001Z'));
+    expect(accessTokens.verify(token)).toBeNull();
+  });
+
+  it.each([
+    ['another key', createSigner({ key: 'x'.repeat(32), algorithm: 'HS256' })(claims)],
+    [
+      'another type',
+      createSigner({ key: SECRET, algorithm: 'HS256' })({ ...claims, typ: 'refresh' }),
+    ],
+    [
+      'no session',
+      createSigner({ key: SECRET, algorithm: 'HS256' })({ sub: 'user-1', typ: 'access' }),
+    ],
+    ['HS512', createSigner({ key: SECRET, algorithm: 'HS512' })(claims)],
+    ['garbage', 'not.a.jwt'],
+  ])('refuses a token with %s', (_case, token) => {
+    expect(tokens().verify(token)).toBeNull();
+  });
+});
