@@ -46,6 +46,9 @@ export function orderViewSql(items: string): string {
 }
 
 const ORDER_VIEW = orderViewSql('order_items');
+// Whole texts made once: the prepared statement's name is looked up by its text on every call.
+const ORDER_BY_ID = `SELECT ${ORDER_VIEW} FROM orders o WHERE o.id = $1`;
+const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
 
 /**
  * Orders as the API shows them, each read in one statement (the order with its items), for the
@@ -61,16 +64,10 @@ export class OrderViews {
     scope: OwnershipScope,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<OrderDto | null> {
-    const params: unknown[] = [id];
-    let where = 'o.id = $1';
-    if (scope.ownerId !== null) {
-      params.push(scope.ownerId);
-      where += ' AND o.customer_id = $2';
-    }
     const rows = await preparedQuery<OrderViewRow>(
       manager,
-      `SELECT ${ORDER_VIEW} FROM orders o WHERE ${where}`,
-      params,
+      scope.ownerId === null ? ORDER_BY_ID : OWN_ORDER_BY_ID,
+      scope.ownerId === null ? [id] : [id, scope.ownerId],
     );
     return rows.length > 0 ? toOrderView(rows[0]) : null;
   }

@@ -12,6 +12,13 @@ interface RouteArgument {
 /** Which query keys or body fields a handler reads: all (a DTO), some (named), or none. */
 type Declared = 'all' | Set<string>;
 
+interface HandlerInputs {
+  query: Declared;
+  body: Declared;
+  /** Reads the request or its raw body itself, so no body field is undeclared. */
+  readsRawRequest: boolean;
+}
+
 function declared(argumentsByKey: Record<string, RouteArgument>, type: RouteParamtypes): Declared {
   const names = new Set<string>();
   for (const [key, argument] of Object.entries(argumentsByKey)) {
@@ -35,27 +42,40 @@ function undeclared(values: unknown, allowed: Declared, describe: string): Field
  */
 @Injectable()
 export class UndeclaredInputGuard implements CanActivate {
+  // What each handler reads never changes; working it out took a metadata walk per request.
+  private readonly inputsByHandler = new WeakMap<object, HandlerInputs>();
+
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    const argumentsByKey =
-      (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), context.getHandler().name) as
-        Record<string, RouteArgument> | undefined) ?? {};
-    const readsRawRequest = Object.keys(argumentsByKey).some((key) => {
-      const type = Number(key.split(':')[0]);
-      return type === Number(RouteParamtypes.REQUEST) || type === Number(RouteParamtypes.RAW_BODY);
-    });
+    const inputs = this.inputsOf(context);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const errors = [
-      ...undeclared(
-        request.query,
-        declared(argumentsByKey, RouteParamtypes.QUERY),
-        'query parameter',
-      ),
-      ...(readsRawRequest
-        ? []
-        : undeclared(request.body, declared(argumentsByKey, RouteParamtypes.BODY), 'field')),
+      ...undeclared(request.query, inputs.query, 'query parameter'),
+      ...(inputs.readsRawRequest ? [] : undeclared(request.body, inputs.body, 'field')),
     ];
     if (errors.length > 0) throw new ValidationProblem(errors);
     return true;
+  }
+
+  private inputsOf(context: ExecutionContext): HandlerInputs {
+    const handler = context.getHandler();
+    let inputs = this.inputsByHandler.get(handler);
+    if (!inputs) {
+      const argumentsByKey =
+        (Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handler.name) as
+          Record<string, RouteArgument> | undefined) ?? {};
+      inputs = {
+        query: declared(argumentsByKey, RouteParamtypes.QUERY),
+        body: declared(argumentsByKey, RouteParamtypes.BODY),
+        readsRawRequest: Object.keys(argumentsByKey).some((key) => {
+          const type = Number(key.split(':')[0]);
+          return (
+            type === Number(RouteParamtypes.REQUEST) || type === Number(RouteParamtypes.RAW_BODY)
+          );
+        }),
+      };
+      this.inputsByHandler.set(handler, inputs);
+    }
+    return inputs;
   }
 }
