@@ -48,37 +48,49 @@ export class AuditWriter {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async record(manager: EntityManager, record: AuditRecord): Promise<void> {
-    await this.insert(manager, this.toRow(record));
+    await this.insert(manager, record);
   }
 
   /** For events with no business change around them (denials, failed logins). */
   async recordAlone(record: AuditRecord): Promise<void> {
-    await this.insert(this.dataSource.manager, this.toRow(record));
+    await this.insert(this.dataSource.manager, record);
+  }
+
+  /**
+   * The event as an INSERT for the statement that makes the change (in a WITH clause), so that a
+   * write done in one statement commits with its event and needs no transaction around it. Its
+   * parameters are numbered from `$<firstParameter>`.
+   */
+  insertStatement(record: AuditRecord, firstParameter = 1): { sql: string; values: unknown[] } {
+    const row = this.toRow(record);
+    const values = [
+      row.id,
+      row.actorType,
+      row.actorId,
+      row.actorDisplay,
+      row.action,
+      row.resourceType,
+      row.resourceId,
+      row.outcome,
+      row.requestId,
+      row.ip,
+      row.userAgent,
+      row.changes === null ? null : JSON.stringify(row.changes),
+      JSON.stringify(row.metadata),
+    ];
+    const parameters = values.map((_value, index) => `$${firstParameter + index}`);
+    return {
+      sql: `INSERT INTO audit_events (id, actor_type, actor_id, actor_display, action,
+         resource_type, resource_id, outcome, request_id, ip, user_agent, changes, metadata)
+       VALUES (${parameters.join(', ')})`,
+      values,
+    };
   }
 
   // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.
-  private async insert(manager: EntityManager, row: AuditEventRow): Promise<void> {
-    await preparedQuery(
-      manager,
-      `INSERT INTO audit_events (id, actor_type, actor_id, actor_display, action, resource_type,
-         resource_id, outcome, request_id, ip, user_agent, changes, metadata)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        row.id,
-        row.actorType,
-        row.actorId,
-        row.actorDisplay,
-        row.action,
-        row.resourceType,
-        row.resourceId,
-        row.outcome,
-        row.requestId,
-        row.ip,
-        row.userAgent,
-        row.changes === null ? null : JSON.stringify(row.changes),
-        JSON.stringify(row.metadata),
-      ],
-    );
+  private async insert(manager: EntityManager, record: AuditRecord): Promise<void> {
+    const { sql, values } = this.insertStatement(record);
+    await preparedQuery(manager, sql, values);
   }
 
   private toRow(record: AuditRecord): AuditEventRow {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
-import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
+import { AuditActor, AuditRecord, AuditWriter } from '../audit/audit-writer.service';
 import { OrderDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { PricedOrder } from './money';
@@ -10,6 +10,7 @@ import { assertTransition, OrderStatus } from './order-state';
 import { orderViewSql, OrderViewRow, toOrderView } from './order-views';
 
 export interface NewOrder {
+  id: string;
   customerId: string;
   currency: string;
   note: string | null;
@@ -24,37 +25,47 @@ export interface NewOrder {
 export class OrderLedger {
   constructor(private readonly audit: AuditWriter) {}
 
-  /** Inserts a pending order with its items in one statement; returns it as the API shows it. */
-  async insertPending(manager: EntityManager, order: NewOrder): Promise<OrderDto> {
+  /**
+   * Inserts a pending order with its items and its audit event in one statement, atomic without a
+   * transaction of its own; returns the order as the API shows it.
+   */
+  async insertPending(
+    manager: EntityManager,
+    order: NewOrder,
+    event: AuditRecord,
+  ): Promise<OrderDto> {
     const { lines, subtotal, total } = order.priced;
+    const values = [
+      order.id,
+      order.customerId,
+      OrderStatus.Pending,
+      order.currency,
+      subtotal,
+      total,
+      order.note,
+      lines.map((_line, position) => position),
+      lines.map((line) => line.sku),
+      lines.map((line) => line.name),
+      lines.map((line) => line.quantity),
+      lines.map((line) => line.unitPrice),
+      lines.map((line) => line.lineTotal),
+    ];
+    const audit = this.audit.insertStatement(event, values.length + 1);
     const rows = await preparedQuery<OrderViewRow>(
       manager,
       `WITH o AS (
-         INSERT INTO orders (customer_id, status, currency, subtotal, total, note)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING *
        ), new_items AS (
          INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
          SELECT o.id, line.*
-         FROM o, unnest($7::smallint[], $8::varchar[], $9::varchar[], $10::integer[],
-           $11::bigint[], $12::bigint[]) AS line
+         FROM o, unnest($8::smallint[], $9::varchar[], $10::varchar[], $11::integer[],
+           $12::bigint[], $13::bigint[]) AS line
          RETURNING *
-       )
+       ), event AS (${audit.sql})
        SELECT ${orderViewSql('new_items')} FROM o`,
-      [
-        order.customerId,
-        OrderStatus.Pending,
-        order.currency,
-        subtotal,
-        total,
-        order.note,
-        lines.map((_line, position) => position),
-        lines.map((line) => line.sku),
-        lines.map((line) => line.name),
-        lines.map((line) => line.quantity),
-        lines.map((line) => line.unitPrice),
-        lines.map((line) => line.lineTotal),
-      ],
+      [...values, ...audit.values],
     );
     return toOrderView(rows[0]);
   }
