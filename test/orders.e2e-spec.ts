@@ -290,6 +290,22 @@ describe('orders', () => {
       expect(new Set(owners)).toEqual(new Set([carol.id]));
     });
 
+    it('lists each order as JSON exactly as it reads alone', async () => {
+      const page = await api
+        .http()
+        .get('/v1/orders')
+        .query({ limit: 2 })
+        .set(carol.auth)
+        .expect(200)
+        .expect('content-type', 'application/json; charset=utf-8');
+      expect(page.body.data).toHaveLength(2);
+      expect(typeof page.body.nextCursor).toBe('string');
+      for (const listed of page.body.data as { id: string }[]) {
+        const alone = await api.http().get(`/v1/orders/${listed.id}`).set(carol.auth).expect(200);
+        expect(listed).toEqual(alone.body);
+      }
+    });
+
     it('walks every page once, with no row missing or repeated, under concurrent inserts', async () => {
       const seen: string[] = [];
       let cursor: string | null = null;

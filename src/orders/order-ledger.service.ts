@@ -7,7 +7,7 @@ import { OrderDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { PricedOrder } from './money';
 import { assertTransition, OrderStatus } from './order-state';
-import { orderViewSql, OrderViewRow, toOrderView } from './order-views';
+import { orderJsonSql, OrderJsonRow, toOrderDto } from './order-views';
 
 export interface NewOrder {
   id: string;
@@ -51,7 +51,7 @@ export class OrderLedger {
       lines.map((line) => line.lineTotal),
     ];
     const audit = this.audit.insertStatement(event, values.length + 1);
-    const rows = await preparedQuery<OrderViewRow>(
+    const rows = await preparedQuery<OrderJsonRow>(
       manager,
       `WITH o AS (
          INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note)
@@ -64,10 +64,10 @@ export class OrderLedger {
            $12::bigint[], $13::bigint[]) AS line
          RETURNING *
        ), event AS (${audit.sql})
-       SELECT ${orderViewSql('new_items')} FROM o`,
+       SELECT ${orderJsonSql('new_items')} FROM o`,
       [...values, ...audit.values],
     );
-    return toOrderView(rows[0]);
+    return toOrderDto(rows[0]);
   }
 
   /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */

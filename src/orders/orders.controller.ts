@@ -2,6 +2,7 @@ import {
   Body,
   Controller,
   Get,
+  Header,
   Headers,
   HttpCode,
   HttpStatus,
@@ -21,7 +22,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
+import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, withEtag } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -76,11 +77,13 @@ export class OrdersController {
   })
   @ApiOkResponse({ type: OrderPageDto, description: 'One page of orders.' })
   @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor`, filter or unknown parameter.' })
+  // The page comes as JSON text from PostgreSQL and is sent as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
   list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListOrdersQueryDto,
-  ): Promise<Page<OrderDto>> {
-    return this.orders.list(principal, query);
+  ): Promise<string> {
+    return this.orders.listJson(principal, query);
   }
 
   @Get(':id')

@@ -5,7 +5,6 @@ import { DataSource, EntityManager } from 'typeorm';
 import {
   ForbiddenProblem,
   NotFoundProblem,
-  Page,
   preconditionFailed,
   ValidationProblem,
   versionFromIfMatch,
@@ -61,8 +60,9 @@ export class OrdersService {
     });
   }
 
-  list(principal: Principal, query: ListOrdersQueryDto): Promise<Page<OrderDto>> {
-    return this.views.page(ownershipScope(principal, Permission.OrdersReadAny), query);
+  /** One page of the orders the caller may see, as the JSON of a Page<OrderDto>. */
+  listJson(principal: Principal, query: ListOrdersQueryDto): Promise<string> {
+    return this.views.pageJson(ownershipScope(principal, Permission.OrdersReadAny), query);
   }
 
   async get(principal: Principal, id: string): Promise<OrderDto> {

@@ -96,3 +96,19 @@ export function toPage<Row, Item>(
     nextCursor: hasMore ? encodeCursor(cursorOf(pageRows[pageRows.length - 1])) : null,
   };
 }
+
+/**
+ * `toPage` for items that are JSON text already: the JSON of the page, built around them without
+ * parsing them.
+ */
+export function toPageJson<Row>(
+  rows: Row[],
+  limit: number,
+  jsonOf: (row: Row) => string,
+  cursorOf: (row: Row) => KeysetCursor,
+): string {
+  const hasMore = rows.length > limit;
+  const pageRows = hasMore ? rows.slice(0, limit) : rows;
+  const nextCursor = hasMore ? encodeCursor(cursorOf(pageRows[pageRows.length - 1])) : null;
+  return `{"data":[${pageRows.map(jsonOf).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+}
