@@ -43,12 +43,14 @@ export async function seedBastion(databaseUrl, { customers, orders, itemsPerOrde
        FROM generate_series(1, $1::int) g JOIN bench_customers c ON c.k = g % $2`,
       [orders, customers],
     );
+    // Order by order, as the API writes them (and as the baseline seeds): an order's items share a page.
     await db.query(
       `INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
        SELECT o.id, p, 'SKU-' || ((o.number * 7 + p) % 500), 'Item ' || ((o.number * 7 + p) % 500),
               1 + (o.number + p) % 3, 100 + (o.number + p) % 900,
               (1 + (o.number + p) % 3) * (100 + (o.number + p) % 900)
-       FROM orders o, generate_series(0, $1::int - 1) p`,
+       FROM orders o, generate_series(0, $1::int - 1) p
+       ORDER BY o.number, p`,
       [itemsPerOrder],
     );
     // Totals from the items, and a third each pending, paid and fulfilled (paid in full).
@@ -90,6 +92,7 @@ export async function seedPendingOrders(databaseUrl, n, count) {
        RETURNING id`,
       [customerEmail(n), count],
     );
+    // Order by order, as the API writes them (and as the baseline seeds): an order's items share a page.
     await db.query(
       `INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
        SELECT id, 0, 'SKU-PAY', 'Pay me', 1, 2500, 2500 FROM unnest($1::uuid[]) id`,
