@@ -16,7 +16,7 @@ import {
 } from './lib/baseline.mjs';
 import { login, productionSecrets, profilerCommand, startBastion } from './lib/bastion.mjs';
 import { CpuMeter, cpuBetween } from './lib/cpu.mjs';
-import { analyze, dropDatabase, recreateDatabase } from './lib/databases.mjs';
+import { dropDatabase, recreateDatabase, vacuumAnalyze } from './lib/databases.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { summariseProfile } from './lib/profile.mjs';
 import { cpuTable, resultsTable, summarise, writeResults } from './lib/report.mjs';
@@ -123,16 +123,16 @@ async function preparePayments(settings, ctx, dbUrl) {
 }
 
 /**
- * After a write scenario: lets Bastion's audit sealer finish the events it left, so the next
- * scenario starts quiet, and refreshes the planner's statistics as autovacuum would (a server with
- * autovacuum off would otherwise plan the next reads on tables it believes empty).
+ * After a write scenario: lets Bastion's audit sealer finish the events it left, then vacuums and
+ * analyzes, so the next scenario starts quiet and on fresh statistics (a server with autovacuum
+ * off would otherwise plan the next reads on tables it believes empty).
  */
 async function settle(serverName, dbUrl) {
   const deadline = Date.now() + 60000;
   if (serverName === 'bastion') {
     while (Date.now() < deadline && (await unsealedAuditEvents(dbUrl)) > 0) await sleep(500);
   }
-  await analyze(dbUrl);
+  await vacuumAnalyze(dbUrl);
   await sleep(1000);
 }
 

@@ -28,7 +28,11 @@ export async function dropDatabase(adminUrl, name) {
   );
 }
 
-/** Fresh planner statistics for every table of the database. */
-export async function analyze(url) {
-  await withClient(url, (client) => client.query('ANALYZE'));
+/**
+ * Vacuums and analyzes every table of the database: fresh planner statistics, and the dead rows and
+ * visibility of the writes just made dealt with now, so autovacuum does not take them on in the
+ * middle of the next measurement (seen: a list round at a third of its speed while it did).
+ */
+export async function vacuumAnalyze(url) {
+  await withClient(url, (client) => client.query('VACUUM ANALYZE'));
 }
