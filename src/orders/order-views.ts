@@ -37,8 +37,14 @@ export function orderJsonSql(items: string): string {
 
 const ORDER_JSON = orderJsonSql('order_items');
 // Whole texts made once: the prepared statement's name is looked up by its text on every call.
-const ORDER_BY_ID = `SELECT ${ORDER_JSON} FROM orders o WHERE o.id = $1`;
+const ORDER_BY_ID = `SELECT ${ORDER_JSON}, o.version FROM orders o WHERE o.id = $1`;
 const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
+
+/** An order as JSON text ready to send, with the version its ETag carries. */
+export interface OrderJson {
+  json: string;
+  version: number;
+}
 
 export function toOrderDto(row: OrderJsonRow): OrderDto {
   return JSON.parse(row.order) as OrderDto;
@@ -58,12 +64,22 @@ export class OrderViews {
     scope: OwnershipScope,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<OrderDto | null> {
-    const rows = await preparedQuery<OrderJsonRow>(
+    const found = await this.findVisibleJson(id, scope, manager);
+    return found ? (JSON.parse(found.json) as OrderDto) : null;
+  }
+
+  /** `findVisible` as JSON text, for a read that sends the order on without looking into it. */
+  async findVisibleJson(
+    id: string,
+    scope: OwnershipScope,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<OrderJson | null> {
+    const rows = await preparedQuery<OrderJsonRow & { version: number }>(
       manager,
       scope.ownerId === null ? ORDER_BY_ID : OWN_ORDER_BY_ID,
       scope.ownerId === null ? [id] : [id, scope.ownerId],
     );
-    return rows.length > 0 ? toOrderDto(rows[0]) : null;
+    return rows.length > 0 ? { json: rows[0].order, version: rows[0].version } : null;
   }
 
   /** An order known to exist (locked or just written in `manager`'s transaction). */

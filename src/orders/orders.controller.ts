@@ -92,12 +92,14 @@ export class OrdersController {
   @ApiOperation({ summary: 'Get an order' })
   @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  // The order comes as JSON text from PostgreSQL and is sent as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
   async get(
     @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderDto> {
-    return withEtag(reply, await this.orders.get(principal, id));
+  ): Promise<string> {
+    return withEtag(reply, await this.orders.getJson(principal, id)).json;
   }
 
   @Patch(':id')

@@ -20,7 +20,7 @@ import { Order } from './entities/order.entity';
 import { OrderItem } from './entities/order-item.entity';
 import { PricedOrder, priceOrder } from './money';
 import { NewOrder, OrderLedger } from './order-ledger.service';
-import { OrderViews } from './order-views';
+import { OrderJson, OrderViews } from './order-views';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
 
@@ -65,9 +65,10 @@ export class OrdersService {
     return this.views.pageJson(ownershipScope(principal, Permission.OrdersReadAny), query);
   }
 
-  async get(principal: Principal, id: string): Promise<OrderDto> {
+  /** The order as JSON text, with its version; 404 unless the caller may see it. */
+  async getJson(principal: Principal, id: string): Promise<OrderJson> {
     const scope = ownershipScope(principal, Permission.OrdersReadAny);
-    const order = await this.views.findVisible(id, scope);
+    const order = await this.views.findVisibleJson(id, scope);
     if (!order) throw new NotFoundProblem('Order');
     return order;
   }
