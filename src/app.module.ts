@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
@@ -14,6 +13,7 @@ import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
 import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
+import { ScriptedThrottlerStorage } from './bootstrap/scripted-throttler.storage';
 import { loggerOptions } from './bootstrap/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -58,7 +58,7 @@ export class AppModule {
               { ttl: appConfig.rateLimit.ttlSeconds * 1000, limit: appConfig.rateLimit.max },
             ],
             storage: new FallbackThrottlerStorage(
-              redis ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageService(),
+              redis ? new ScriptedThrottlerStorage(redis) : new ThrottlerStorageService(),
               metrics.rateLimitLocalFallback,
             ),
           }),

@@ -95,6 +95,29 @@ describeShared('several instances on one database and Redis', () => {
     await clientOf(b).login({ email: user.email, password: 'changed-on-instance-a' });
   });
 
+  it('shares a caller’s rate-limit window across instances, also after Redis forgets its scripts', async () => {
+    const limited = [
+      await env.start({ RATE_LIMIT_MAX: '4' }),
+      await env.start({ RATE_LIMIT_MAX: '4' }),
+    ];
+    // An address of its own: failed authentications from earlier tests count against the limit.
+    const clients = limited.map((instance) => clientOf(instance));
+    const user = await newUser(limited[0].dataSource);
+    const session = await clients[0].login(user);
+    const me = (instance: 0 | 1) => clients[instance].get('/v1/auth/me').set(session.auth);
+    await me(0).expect(200);
+    await me(1).expect(200);
+    // As after a Redis restart: the limiter's script is called by SHA and must be loaded again.
+    const redis = new Redis(process.env.REDIS_URL as string);
+    await redis.script('FLUSH');
+    redis.disconnect();
+    await me(0).expect(200);
+    await me(1).expect(200);
+    await me(0).expect(429);
+    await me(1).expect(429);
+    await Promise.all(limited.map((instance) => instance.close()));
+  });
+
   it('counts failed logins across instances: alternating A and B still locks out', async () => {
     const user = await newUser(a.dataSource);
     const [onA, onB] = [clientOf(a), clientOf(b)];
