@@ -98,8 +98,15 @@ export class OrderViews {
     const params: unknown[] = [];
     const conditions: string[] = [];
     const bind = (value: unknown) => `$${params.push(value)}`;
-    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${bind(scope.ownerId)}`);
-    if (query.customerId) conditions.push(`o.customer_id = ${bind(query.customerId)}`);
+    // One customer's orders are walked on orders_by_customer. Given `customer_id = $n`, PostgreSQL
+    // drops customer_id from the sort (the WHERE fixes it) and, when it believes the customer
+    // holds a large share of the orders, walks orders_listing filtering instead: seen at 8.5 ms a
+    // page against 0.5. A range admitting one value keeps the sort key only that index provides.
+    const customers = [scope.ownerId, query.customerId].filter((id): id is string => !!id);
+    for (const customer of customers) {
+      const bound = bind(customer);
+      conditions.push(`o.customer_id >= ${bound} AND o.customer_id <= ${bound}`);
+    }
     if (query.status) conditions.push(`o.status = ${bind(query.status)}`);
     if (query.createdFrom) {
       conditions.push(`o.created_at >= CAST(${bind(query.createdFrom)} AS timestamptz)`);
@@ -118,7 +125,7 @@ export class OrderViews {
       this.dataSource,
       `SELECT ${ORDER_JSON}, o.id, ${timestampCursorSql('o.created_at')} AS cursor_key
        FROM orders o ${where}
-       ORDER BY o.created_at DESC, o.id DESC
+       ORDER BY ${customers.length > 0 ? 'o.customer_id, ' : ''}o.created_at DESC, o.id DESC
        LIMIT ${bind(query.limit + 1)}`,
       params,
     );
