@@ -28,6 +28,34 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display: 'sy
 
 type AuditEventRow = Omit<AuditEvent, 'seq' | 'occurredAt' | 'hash' | 'prevHash'>;
 
+const EVENT_COLUMNS = [
+  'id',
+  'actor_type',
+  'actor_id',
+  'actor_display',
+  'action',
+  'resource_type',
+  'resource_id',
+  'outcome',
+  'request_id',
+  'ip',
+  'user_agent',
+  'changes',
+  'metadata',
+];
+
+/**
+ * One event as an INSERT whose values (`AuditWriter.eventValues`) are the parameters from
+ * `$<firstParameter>` on. Also for the statement that makes a change (in a WITH clause): a write
+ * done in one statement then commits with its event and needs no transaction around it.
+ */
+export function auditEventInsertSql(firstParameter: number): string {
+  const parameters = EVENT_COLUMNS.map((_column, index) => `$${firstParameter + index}`);
+  return `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) VALUES (${parameters.join(', ')})`;
+}
+
+const INSERT_EVENT = auditEventInsertSql(1);
+
 const writtenInRequest = new WeakMap<RequestContext, string[]>();
 
 /**
@@ -56,14 +84,10 @@ export class AuditWriter {
     await this.insert(this.dataSource.manager, record);
   }
 
-  /**
-   * The event as an INSERT for the statement that makes the change (in a WITH clause), so that a
-   * write done in one statement commits with its event and needs no transaction around it. Its
-   * parameters are numbered from `$<firstParameter>`.
-   */
-  insertStatement(record: AuditRecord, firstParameter = 1): { sql: string; values: unknown[] } {
+  /** The values of `auditEventInsertSql`'s parameters, in order, for this event. */
+  eventValues(record: AuditRecord): unknown[] {
     const row = this.toRow(record);
-    const values = [
+    return [
       row.id,
       row.actorType,
       row.actorId,
@@ -78,19 +102,11 @@ export class AuditWriter {
       row.changes === null ? null : JSON.stringify(row.changes),
       JSON.stringify(row.metadata),
     ];
-    const parameters = values.map((_value, index) => `$${firstParameter + index}`);
-    return {
-      sql: `INSERT INTO audit_events (id, actor_type, actor_id, actor_display, action,
-         resource_type, resource_id, outcome, request_id, ip, user_agent, changes, metadata)
-       VALUES (${parameters.join(', ')})`,
-      values,
-    };
   }
 
   // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.
   private async insert(manager: EntityManager, record: AuditRecord): Promise<void> {
-    const { sql, values } = this.insertStatement(record);
-    await preparedQuery(manager, sql, values);
+    await preparedQuery(manager, INSERT_EVENT, this.eventValues(record));
   }
 
   private toRow(record: AuditRecord): AuditEventRow {

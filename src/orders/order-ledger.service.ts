@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
-import { AuditActor, AuditRecord, AuditWriter } from '../audit/audit-writer.service';
+import {
+  AuditActor,
+  auditEventInsertSql,
+  AuditRecord,
+  AuditWriter,
+} from '../audit/audit-writer.service';
 import { OrderDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { PricedOrder } from './money';
@@ -16,6 +21,20 @@ export interface NewOrder {
   note: string | null;
   priced: PricedOrder<{ sku: string; name: string; quantity: number; unitPrice: number }>;
 }
+
+// The order's 13 parameters, then its audit event's from $14.
+const INSERT_PENDING = `WITH o AS (
+    INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    RETURNING *
+  ), new_items AS (
+    INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
+    SELECT o.id, line.*
+    FROM o, unnest($8::smallint[], $9::varchar[], $10::varchar[], $11::integer[],
+      $12::bigint[], $13::bigint[]) AS line
+    RETURNING *
+  ), event AS (${auditEventInsertSql(14)})
+  SELECT ${orderJsonSql('new_items')} FROM o`;
 
 /**
  * Data access to orders and the money changes other modules make to them (captures, refunds),
@@ -50,24 +69,11 @@ export class OrderLedger {
       lines.map((line) => line.unitPrice),
       lines.map((line) => line.lineTotal),
     ];
-    const audit = this.audit.insertStatement(event, values.length + 1);
-    const rows = await preparedQuery<OrderJsonRow>(
-      manager,
-      `WITH o AS (
-         INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         RETURNING *
-       ), new_items AS (
-         INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
-         SELECT o.id, line.*
-         FROM o, unnest($8::smallint[], $9::varchar[], $10::varchar[], $11::integer[],
-           $12::bigint[], $13::bigint[]) AS line
-         RETURNING *
-       ), event AS (${audit.sql})
-       SELECT ${orderJsonSql('new_items')} FROM o`,
-      [...values, ...audit.values],
-    );
-    return toOrderDto(rows[0]);
+    const rows = await preparedQuery<OrderJsonRow>(manager, INSERT_PENDING, [
+      ...values,
+      ...this.audit.eventValues(event),
+    ]);
+    return toOrderDto(rows[0].order);
   }
 
   /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */

@@ -46,8 +46,8 @@ export interface OrderJson {
   version: number;
 }
 
-export function toOrderDto(row: OrderJsonRow): OrderDto {
-  return JSON.parse(row.order) as OrderDto;
+export function toOrderDto(json: string): OrderDto {
+  return JSON.parse(json) as OrderDto;
 }
 
 /**
@@ -58,18 +58,11 @@ export function toOrderDto(row: OrderJsonRow): OrderDto {
 export class OrderViews {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The order when it exists and `scope` lets the caller see it; otherwise null (a 404). */
+  /**
+   * The order, as JSON text to send on, when it exists and `scope` lets the caller see it;
+   * otherwise null (a 404).
+   */
   async findVisible(
-    id: string,
-    scope: OwnershipScope,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<OrderDto | null> {
-    const found = await this.findVisibleJson(id, scope, manager);
-    return found ? (JSON.parse(found.json) as OrderDto) : null;
-  }
-
-  /** `findVisible` as JSON text, for a read that sends the order on without looking into it. */
-  async findVisibleJson(
     id: string,
     scope: OwnershipScope,
     manager: EntityManager = this.dataSource.manager,
@@ -84,9 +77,9 @@ export class OrderViews {
 
   /** An order known to exist (locked or just written in `manager`'s transaction). */
   async get(manager: EntityManager, id: string): Promise<OrderDto> {
-    const order = await this.findVisible(id, { ownerId: null }, manager);
-    if (!order) throw new Error(`Order ${id} vanished inside its own transaction`);
-    return order;
+    const found = await this.findVisible(id, { ownerId: null }, manager);
+    if (!found) throw new Error(`Order ${id} vanished inside its own transaction`);
+    return toOrderDto(found.json);
   }
 
   /**

@@ -50,7 +50,15 @@ export class OrdersService {
       this.ledger.insertPending(manager, order, {
         action: 'order.created',
         resource: { type: 'order', id: order.id },
-        changes: { before: null, after: newOrderAuditView(order) },
+        changes: {
+          before: null,
+          after: auditView({
+            ...order,
+            status: OrderStatus.Pending,
+            items: order.priced.lines,
+            total: order.priced.total,
+          }),
+        },
       });
     // The caller was found active as they authenticated; someone they name is checked here.
     if (dto.customerId === undefined) return insert(this.dataSource.manager);
@@ -68,7 +76,7 @@ export class OrdersService {
   /** The order as JSON text, with its version; 404 unless the caller may see it. */
   async getJson(principal: Principal, id: string): Promise<OrderJson> {
     const scope = ownershipScope(principal, Permission.OrdersReadAny);
-    const order = await this.views.findVisibleJson(id, scope);
+    const order = await this.views.findVisible(id, scope);
     if (!order) throw new NotFoundProblem('Order');
     return order;
   }
@@ -177,25 +185,18 @@ function sameItems(current: OrderItemDto[], wanted: OrderItemInputDto[]): boolea
   return JSON.stringify(current.map(shape)) === JSON.stringify(wanted.map(shape));
 }
 
-function auditView(order: OrderDto): Record<string, unknown> {
+/** What an order's audit events record of it; `items` need only what identifies and prices them. */
+type AuditedOrder = Pick<OrderDto, 'customerId' | 'status' | 'currency' | 'total' | 'note'> & {
+  items: Pick<OrderItemDto, 'sku' | 'quantity' | 'unitPrice'>[];
+};
+
+function auditView(order: AuditedOrder): Record<string, unknown> {
   return {
     customerId: order.customerId,
     status: order.status,
     currency: order.currency,
     items: order.items.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
     total: order.total,
-    note: order.note,
-  };
-}
-
-/** The audit view of an order about to be inserted: what `auditView` shows once it exists. */
-function newOrderAuditView(order: NewOrder): Record<string, unknown> {
-  return {
-    customerId: order.customerId,
-    status: OrderStatus.Pending,
-    currency: order.currency,
-    items: order.priced.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
-    total: order.priced.total,
     note: order.note,
   };
 }

@@ -15,7 +15,7 @@ export interface AccessTokenClaims {
 // session is checked on every request.
 const VERIFIED_TOKENS_CACHED = 10_000;
 
-export function isAccessTokenClaims(claims: unknown): claims is AccessTokenClaims {
+function isAccessTokenClaims(claims: unknown): claims is AccessTokenClaims {
   const candidate = claims as Partial<AccessTokenClaims> | null;
   return (
     typeof candidate === 'object' &&

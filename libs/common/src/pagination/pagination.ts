@@ -107,8 +107,6 @@ export function toPageJson<Row>(
   jsonOf: (row: Row) => string,
   cursorOf: (row: Row) => KeysetCursor,
 ): string {
-  const hasMore = rows.length > limit;
-  const pageRows = hasMore ? rows.slice(0, limit) : rows;
-  const nextCursor = hasMore ? encodeCursor(cursorOf(pageRows[pageRows.length - 1])) : null;
-  return `{"data":[${pageRows.map(jsonOf).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  const page = toPage(rows, limit, jsonOf, cursorOf);
+  return `{"data":[${page.data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
 }
