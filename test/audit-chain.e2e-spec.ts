@@ -55,12 +55,15 @@ describe('audit hash chain', () => {
   let admin: Session;
   let sealer: AuditSealer;
 
-  /** Runs `sql` as a superuser would, with the append-only triggers off for that moment. */
-  async function tamper(sql: string, params: unknown[] = []): Promise<void> {
+  /**
+   * Runs `sql` as a superuser would, with the append-only triggers off for that moment, in one
+   * transaction: the sealer, which keeps running, never sees a half-done tamper.
+   */
+  async function tamper(sql: string | string[], params: unknown[] = []): Promise<void> {
     await api.dataSource.transaction(async (manager) => {
       await manager.query('ALTER TABLE audit_events DISABLE TRIGGER ALL');
       await manager.query('ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL');
-      await manager.query(sql, params);
+      for (const statement of [sql].flat()) await manager.query(statement, params);
       await manager.query('ALTER TABLE audit_checkpoints ENABLE TRIGGER ALL');
       await manager.query('ALTER TABLE audit_events ENABLE TRIGGER ALL');
     });
@@ -76,8 +79,13 @@ describe('audit hash chain', () => {
   }
 
   async function restore(ids: string[]): Promise<void> {
-    await tamper('DELETE FROM audit_events WHERE id = ANY($1)', [ids]);
-    await tamper('INSERT INTO audit_events SELECT * FROM audit_backup WHERE id = ANY($1)', [ids]);
+    await tamper(
+      [
+        'DELETE FROM audit_events WHERE id = ANY($1)',
+        'INSERT INTO audit_events SELECT * FROM audit_backup WHERE id = ANY($1)',
+      ],
+      [ids],
+    );
     expect((await verifyOn(api, admin.auth)).valid).toBe(true);
   }
 
@@ -245,10 +253,13 @@ describe('audit hash chain', () => {
 
     it('detects two events swapped, at the first of them', async () => {
       const ids = await backUp([3, 8]);
-      // Swap whole rows (content moves, chain columns stay): seq through a free value.
-      await tamper('UPDATE audit_events SET seq = 1000000 WHERE seq = 3');
-      await tamper('UPDATE audit_events SET seq = 3 WHERE seq = 8');
-      await tamper('UPDATE audit_events SET seq = 8 WHERE seq = 1000000');
+      // Swap whole rows (content moves, chain columns stay): seq through a free value. Seen
+      // between these statements, that value would be the chain head the sealer appends to.
+      await tamper([
+        'UPDATE audit_events SET seq = 1000000 WHERE seq = 3',
+        'UPDATE audit_events SET seq = 3 WHERE seq = 8',
+        'UPDATE audit_events SET seq = 8 WHERE seq = 1000000',
+      ]);
       expect(await verifyOn(api, admin.auth)).toMatchObject({ valid: false, brokenAtSeq: 3 });
       await restore(ids);
     });
