@@ -5,6 +5,7 @@ import { AuditChain1763800000010 } from './1763800000010-audit-chain';
 import { Orders1763800000020 } from './1763800000020-orders';
 import { Payments1763800000030 } from './1763800000030-payments';
 import { IdempotencyLease1763800000040 } from './1763800000040-idempotency-lease';
+import { OrderItemsInline1763800000050 } from './1763800000050-order-items-inline';
 
 /** Every migration, in order. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Orders1763800000020,
   Payments1763800000030,
   IdempotencyLease1763800000040,
+  OrderItemsInline1763800000050,
 ];

@@ -71,7 +71,8 @@ describe('orders', () => {
           items: [ITEM, { sku: 'SKU-2', name: 'Gadget', quantity: 3, unitPrice: 999 }],
           note: 'Leave at the door',
         })
-        .expect(201);
+        .expect(201)
+        .expect('content-type', 'application/json; charset=utf-8');
       expect(response.headers.etag).toBe('"1"');
       expect(response.body).toMatchObject({
         customerId: alice.id,
@@ -97,6 +98,25 @@ describe('orders', () => {
       ]);
       expect(Number.isInteger(response.body.number)).toBe(true);
       await expectAudit(response, ['order.created']);
+    });
+
+    it('returns free text exactly as sent, whatever JSON must escape in it', async () => {
+      const text = 'Say "hi" \\ back\nslash\ttab \u0001 </script> ü 😀';
+      const response = await api
+        .http()
+        .post('/v1/orders')
+        .set(alice.auth)
+        .send({ currency: 'EUR', items: [{ ...ITEM, sku: 'Q"\\1', name: text }], note: text })
+        .expect(201);
+      const read = await api
+        .http()
+        .get(`/v1/orders/${response.body.id}`)
+        .set(alice.auth)
+        .expect(200);
+      for (const order of [response.body, read.body]) {
+        expect(order.note).toBe(text);
+        expect(order.items[0]).toMatchObject({ sku: 'Q"\\1', name: text });
+      }
     });
 
     it('numbers orders uniquely and increasingly', async () => {
@@ -386,11 +406,10 @@ describe('orders', () => {
       expect(response.body.items).toHaveLength(1);
       expect(response.headers.etag).toBe('"2"');
       await expectAudit(response, ['order.updated']);
-      const [{ count }] = await api.dataSource.query(
-        'SELECT count(*)::int AS count FROM order_items WHERE order_id = $1',
-        [order.id],
-      );
-      expect(count).toBe(1);
+      const [stored] = await api.dataSource.query('SELECT items FROM orders WHERE id = $1', [
+        order.id,
+      ]);
+      expect(stored.items).toEqual(response.body.items);
     });
 
     it('sets and clears the note; an unchanged body changes nothing', async () => {
@@ -584,6 +603,47 @@ describe('orders', () => {
       const order = await newOrder(api, alice.auth);
       await api.http().post(`/v1/orders/${order.id}/fulfil`).set(alice.auth).expect(403);
       await api.http().post(`/v1/orders/${randomUUID()}/fulfil`).set(manager.auth).expect(404);
+    });
+  });
+
+  describe('the orders_items_valid constraint', () => {
+    const item = { id: randomUUID(), sku: 'SKU-1', name: 'Widget', quantity: 2, unitPrice: 1500 };
+
+    /** Writes `items` and `subtotal` straight into a new order's row, past the API. */
+    async function store(items: unknown, subtotal: number): Promise<unknown> {
+      const order = await newOrder(api, alice.auth);
+      return api.dataSource.query(
+        'UPDATE orders SET items = $2::json, subtotal = $3, total = $3 WHERE id = $1',
+        [order.id, JSON.stringify(items), subtotal],
+      );
+    }
+
+    it('accepts items that price to the subtotal', async () => {
+      await expect(store([{ ...item, lineTotal: 3000 }], 3000)).resolves.toBeDefined();
+    });
+
+    it.each([
+      ['a line total other than quantity × unit price', [{ ...item, lineTotal: 2999 }], 2999],
+      ['a subtotal other than the sum of line totals', [{ ...item, lineTotal: 3000 }], 3001],
+      ['no items', [], 0],
+      ['an item without a sku', [{ ...item, sku: undefined, lineTotal: 3000 }], 3000],
+      ['an empty name', [{ ...item, name: '', lineTotal: 3000 }], 3000],
+      ['a quantity of 0', [{ ...item, quantity: 0, lineTotal: 0 }], 0],
+      ['a fractional quantity', [{ ...item, quantity: 1.5, lineTotal: 2250 }], 2250],
+      [
+        'a unit price over 100000000',
+        [{ ...item, quantity: 1, unitPrice: 1e8 + 1, lineTotal: 1e8 + 1 }],
+        1e8 + 1,
+      ],
+      ['an amount given as a string', [{ ...item, unitPrice: '1500', lineTotal: 3000 }], 3000],
+      [
+        '101 items',
+        Array.from({ length: 101 }, () => ({ ...item, quantity: 1, unitPrice: 1, lineTotal: 1 })),
+        101,
+      ],
+      ['an object instead of an array', { ...item, lineTotal: 3000 }, 3000],
+    ])('refuses %s', async (_case, items, subtotal) => {
+      await expect(store(items, subtotal)).rejects.toThrow(/orders_items_valid/);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { preparedQuery } from '@bastion/database';
@@ -8,33 +9,40 @@ import {
   AuditRecord,
   AuditWriter,
 } from '../audit/audit-writer.service';
-import { OrderDto } from './dto/order.dto';
+import { OrderItemInputDto } from './dto/order-item-input.dto';
+import { OrderItemDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { PricedOrder } from './money';
 import { assertTransition, OrderStatus } from './order-state';
-import { orderJsonSql, OrderJsonRow, toOrderDto } from './order-views';
+import { ORDER_JSON, OrderJson, OrderJsonRow } from './order-views';
 
 export interface NewOrder {
   id: string;
   customerId: string;
   currency: string;
   note: string | null;
-  priced: PricedOrder<{ sku: string; name: string; quantity: number; unitPrice: number }>;
+  priced: PricedOrder<OrderItemInputDto>;
 }
 
-// The order's 13 parameters, then its audit event's from $14.
+// The order's 8 parameters, then its audit event's from $9.
 const INSERT_PENDING = `WITH o AS (
-    INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)
+    INSERT INTO orders (id, customer_id, status, currency, subtotal, total, note, items)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
     RETURNING *
-  ), new_items AS (
-    INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
-    SELECT o.id, line.*
-    FROM o, unnest($8::smallint[], $9::varchar[], $10::varchar[], $11::integer[],
-      $12::bigint[], $13::bigint[]) AS line
-    RETURNING *
-  ), event AS (${auditEventInsertSql(14)})
-  SELECT ${orderJsonSql('new_items')} FROM o`;
+  ), event AS (${auditEventInsertSql(9)})
+  SELECT ${ORDER_JSON}, o.version FROM o`;
+
+/** Priced lines as the order's items, each under a new id. */
+export function toOrderItems(lines: PricedOrder<OrderItemInputDto>['lines']): OrderItemDto[] {
+  return lines.map(({ sku, name, quantity, unitPrice, lineTotal }) => ({
+    id: randomUUID(),
+    sku,
+    name,
+    quantity,
+    unitPrice,
+    lineTotal,
+  }));
+}
 
 /**
  * Data access to orders and the money changes other modules make to them (captures, refunds),
@@ -46,13 +54,13 @@ export class OrderLedger {
 
   /**
    * Inserts a pending order with its items and its audit event in one statement, atomic without a
-   * transaction of its own; returns the order as the API shows it.
+   * transaction of its own; returns the order as JSON text to send, with its version.
    */
   async insertPending(
     manager: EntityManager,
     order: NewOrder,
     event: AuditRecord,
-  ): Promise<OrderDto> {
+  ): Promise<OrderJson> {
     const { lines, subtotal, total } = order.priced;
     const values = [
       order.id,
@@ -62,18 +70,13 @@ export class OrderLedger {
       subtotal,
       total,
       order.note,
-      lines.map((_line, position) => position),
-      lines.map((line) => line.sku),
-      lines.map((line) => line.name),
-      lines.map((line) => line.quantity),
-      lines.map((line) => line.unitPrice),
-      lines.map((line) => line.lineTotal),
+      JSON.stringify(toOrderItems(lines)),
     ];
-    const rows = await preparedQuery<OrderJsonRow>(manager, INSERT_PENDING, [
+    const [row] = await preparedQuery<OrderJsonRow & { version: number }>(manager, INSERT_PENDING, [
       ...values,
       ...this.audit.eventValues(event),
     ]);
-    return toOrderDto(rows[0].order);
+    return { json: row.order, version: row.version };
   }
 
   /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */

@@ -15,27 +15,40 @@ export interface OrderJsonRow {
 // The API's timestamps (toISOString's format), written by PostgreSQL instead of parsed and re-written.
 const isoMilliseconds = (column: string) =>
   `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const quoted = (sql: string) => `'"', ${sql}, '"'`;
 
 /**
- * An order `o` as the API shows it (OrderDto), as JSON text, its items taken from `items` (a table
- * or a CTE of order_items rows) in position order. Amounts are JSON numbers: every one is below
- * 2^53 (money.ts). Text, not json: the list sends it on as it is, without parsing it.
+ * Each field of the API's Order and the SQL of its JSON text. Only `note` is free text, so only
+ * it is escaped: every other value is a uuid, a number, a timestamp, a CHECKed word or the items'
+ * own JSON. Every column but `note` is NOT NULL (concat would drop a NULL).
  */
-export function orderJsonSql(items: string): string {
-  return `json_build_object('id', o.id, 'number', o.number, 'customerId', o.customer_id,
-    'status', o.status, 'currency', o.currency,
-    'items', COALESCE((
-      SELECT json_agg(json_build_object('id', i.id, 'sku', i.sku, 'name', i.name,
-        'quantity', i.quantity, 'unitPrice', i.unit_price, 'lineTotal', i.line_total)
-        ORDER BY i.position)
-      FROM ${items} i WHERE i.order_id = o.id), '[]'),
-    'subtotal', o.subtotal, 'total', o.total, 'amountPaid', o.amount_paid,
-    'amountRefunded', o.amount_refunded, 'note', o.note, 'version', o.version,
-    'createdAt', ${isoMilliseconds('o.created_at')},
-    'updatedAt', ${isoMilliseconds('o.updated_at')})::text AS order`;
-}
+const ORDER_FIELDS: [name: keyof OrderDto, json: string][] = [
+  ['id', quoted('o.id')],
+  ['number', 'o.number'],
+  ['customerId', quoted('o.customer_id')],
+  ['status', quoted('o.status')],
+  ['currency', quoted('o.currency')],
+  ['items', 'o.items'],
+  ['subtotal', 'o.subtotal'],
+  ['total', 'o.total'],
+  ['amountPaid', 'o.amount_paid'],
+  ['amountRefunded', 'o.amount_refunded'],
+  ['note', `COALESCE(to_json(o.note)::text, 'null')`],
+  ['version', 'o.version'],
+  ['createdAt', quoted(isoMilliseconds('o.created_at'))],
+  ['updatedAt', quoted(isoMilliseconds('o.updated_at'))],
+];
 
-const ORDER_JSON = orderJsonSql('order_items');
+/**
+ * An order row `o` as the API shows it (OrderDto), as JSON text the list sends on without parsing
+ * it. Amounts are JSON numbers: every one is below 2^53 (money.ts). Pieced together with concat:
+ * json_build_object, which works out every argument's type on every row, made a page of 20
+ * orders take 1.5 times as long in PostgreSQL.
+ */
+export const ORDER_JSON = `concat('{', ${ORDER_FIELDS.map(
+  ([name, json], index) => `'${index === 0 ? '' : ','}"${name}":', ${json}`,
+).join(', ')}, '}') AS order`;
+
 // Whole texts made once: the prepared statement's name is looked up by its text on every call.
 const ORDER_BY_ID = `SELECT ${ORDER_JSON}, o.version FROM orders o WHERE o.id = $1`;
 const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
@@ -51,8 +64,8 @@ export function toOrderDto(json: string): OrderDto {
 }
 
 /**
- * Orders as the API shows them, each read in one statement (the order with its items), for the
- * hot read paths: no entity hydration, one round trip per page or order.
+ * Orders as the API shows them, for the hot read paths: no entity hydration, one round trip and
+ * one row per order.
  */
 @Injectable()
 export class OrderViews {

@@ -61,12 +61,14 @@ export class OrdersController {
     description:
       'No permission to create orders, or `customerId` names another customer without `orders:create:any`.',
   })
+  // The new order comes as JSON text from PostgreSQL and is sent as it is.
+  @Header('Content-Type', 'application/json; charset=utf-8')
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateOrderDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderDto> {
-    return withEtag(reply, await this.orders.create(principal, dto));
+  ): Promise<string> {
+    return withEtag(reply, await this.orders.create(principal, dto)).json;
   }
 
   @Get()

@@ -17,9 +17,8 @@ import { OrderItemInputDto } from './dto/order-item-input.dto';
 import { OrderDto, OrderItemDto } from './dto/order.dto';
 import { UpdateOrderDto } from './dto/update-order.dto';
 import { Order } from './entities/order.entity';
-import { OrderItem } from './entities/order-item.entity';
-import { PricedOrder, priceOrder } from './money';
-import { NewOrder, OrderLedger } from './order-ledger.service';
+import { priceOrder } from './money';
+import { NewOrder, OrderLedger, toOrderItems } from './order-ledger.service';
 import { OrderJson, OrderViews } from './order-views';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
@@ -33,7 +32,8 @@ export class OrdersService {
     private readonly audit: AuditWriter,
   ) {}
 
-  async create(principal: Principal, dto: CreateOrderDto): Promise<OrderDto> {
+  /** The new order as JSON text to send, with its version. */
+  async create(principal: Principal, dto: CreateOrderDto): Promise<OrderJson> {
     const customerId = dto.customerId ?? principal.userId;
     // Naming yourself is harmless; naming anyone else is acting for them.
     if (customerId !== principal.userId && !holds(principal, Permission.OrdersCreateAny)) {
@@ -92,7 +92,7 @@ export class OrdersService {
       }
       const before = await this.views.get(manager, id);
       const { items } = before;
-      const changes: Partial<Pick<Order, 'note' | 'subtotal' | 'total'>> = {};
+      const changes: Partial<Pick<Order, 'note' | 'items' | 'subtotal' | 'total'>> = {};
       if (dto.note !== undefined && dto.note !== order.note) changes.note = dto.note;
       const itemsChange = dto.items && !sameItems(items, dto.items) ? dto.items : undefined;
       if (itemsChange) {
@@ -100,10 +100,9 @@ export class OrdersService {
           throw new OrdersException(OrdersErrorCode.OrderHasPayments);
         }
         const priced = priceOrder(itemsChange);
+        changes.items = toOrderItems(priced.lines);
         changes.subtotal = priced.subtotal;
         changes.total = priced.total;
-        await manager.delete(OrderItem, { orderId: id });
-        await this.insertItems(manager, id, priced.lines);
       }
       if (Object.keys(changes).length === 0) return before;
       await manager.update(Order, { id }, changes);
@@ -148,25 +147,6 @@ export class OrdersService {
       });
       return this.views.get(manager, id);
     });
-  }
-
-  private async insertItems(
-    manager: EntityManager,
-    orderId: string,
-    lines: PricedOrder<OrderItemInputDto>['lines'],
-  ): Promise<void> {
-    await manager.insert(
-      OrderItem,
-      lines.map((line, position) => ({
-        orderId,
-        position,
-        sku: line.sku,
-        name: line.name,
-        quantity: line.quantity,
-        unitPrice: line.unitPrice,
-        lineTotal: line.lineTotal,
-      })),
-    );
   }
 
   private async assertActiveCustomer(manager: EntityManager, customerId: string): Promise<void> {

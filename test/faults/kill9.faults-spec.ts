@@ -99,9 +99,8 @@ describe('kill -9 of an instance under load', () => {
     const ids = load.orders.map((o) => o.id);
     expect(ids.length).toBeGreaterThan(20);
     const rows = await cluster.pg.query<{ id: string; items: string; total: string }>(
-      `SELECT o.id, count(i.id)::text AS items, o.total::text AS total
-         FROM orders o LEFT JOIN order_items i ON i.order_id = o.id
-        WHERE o.id = ANY($1::uuid[]) GROUP BY o.id`,
+      `SELECT o.id, json_array_length(o.items)::text AS items, o.total::text AS total
+         FROM orders o WHERE o.id = ANY($1::uuid[])`,
       [ids],
     );
     const audited = await cluster.pg.query<{ id: string }>(
@@ -155,11 +154,7 @@ describe('kill -9 of an instance under load', () => {
     }
   });
 
-  it('nothing is half-written: no order without items, no payment without its audit event', async () => {
-    const orphans = await cluster.pg.query(
-      `SELECT o.id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = o.id)`,
-    );
-    expect(orphans).toEqual([]);
+  it('nothing is half-written: no order or payment without its audit event', async () => {
     const orphanOrders = await cluster.pg.query(
       `SELECT o.id FROM orders o WHERE NOT EXISTS (
          SELECT 1 FROM audit_events e WHERE e.action = 'order.created' AND e.resource_id = o.id::text)`,

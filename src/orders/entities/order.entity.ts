@@ -2,14 +2,13 @@ import {
   Column,
   CreateDateColumn,
   Entity,
-  OneToMany,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
   VersionColumn,
 } from 'typeorm';
 import { bigintAsNumber } from '../money';
 import { OrderStatus } from '../order-state';
-import { OrderItem } from './order-item.entity';
+import type { OrderItemDto } from '../dto/order.dto';
 
 @Entity('orders')
 export class Order {
@@ -44,8 +43,9 @@ export class Order {
   @Column({ type: 'varchar', nullable: true })
   note!: string | null;
 
-  @OneToMany(() => OrderItem, (item) => item.order)
-  items!: OrderItem[];
+  /** The items as the API shows them, in the client's order; guarded by a CHECK (migrations). */
+  @Column({ type: 'json' })
+  items!: OrderItemDto[];
 
   @VersionColumn()
   version!: number;

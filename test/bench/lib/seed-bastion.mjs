@@ -37,32 +37,28 @@ export async function seedBastion(databaseUrl, { customers, orders, itemsPerOrde
        SELECT id, row_number() OVER (ORDER BY email) - 1 AS k FROM users
        WHERE email LIKE 'customer-%@bench.local'`,
     );
+    // Items as compact JSON, as the API writes them; a third each pending, paid (in full) and
+    // fulfilled.
     await db.query(
-      `INSERT INTO orders (customer_id, status, currency, subtotal, total, created_at, updated_at)
-       SELECT c.id, 'pending', 'EUR', 0, 0, now() - make_interval(mins => g), now() - make_interval(mins => g)
-       FROM generate_series(1, $1::int) g JOIN bench_customers c ON c.k = g % $2`,
-      [orders, customers],
-    );
-    // Order by order, as the API writes them (and as the baseline seeds): an order's items share a page.
-    await db.query(
-      `INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
-       SELECT o.id, p, 'SKU-' || ((o.number * 7 + p) % 500), 'Item ' || ((o.number * 7 + p) % 500),
-              1 + (o.number + p) % 3, 100 + (o.number + p) % 900,
-              (1 + (o.number + p) % 3) * (100 + (o.number + p) % 900)
-       FROM orders o, generate_series(0, $1::int - 1) p
-       ORDER BY o.number, p`,
-      [itemsPerOrder],
-    );
-    // Totals from the items, and a third each pending, paid and fulfilled (paid in full).
-    await db.query(
-      `UPDATE orders o SET subtotal = s.t, total = s.t,
-         status = (ARRAY['pending', 'paid', 'fulfilled'])[1 + o.number % 3],
-         amount_paid = CASE WHEN o.number % 3 = 0 THEN 0 ELSE s.t END
-       FROM (SELECT order_id, sum(line_total) t FROM order_items GROUP BY order_id) s
-       WHERE s.order_id = o.id`,
+      `INSERT INTO orders (customer_id, status, currency, items, subtotal, total, amount_paid,
+         created_at, updated_at)
+       SELECT c.id, (ARRAY['pending', 'paid', 'fulfilled'])[1 + g % 3], 'EUR', lines.items,
+              lines.total, lines.total, CASE WHEN g % 3 = 0 THEN 0 ELSE lines.total END,
+              now() - make_interval(mins => g), now() - make_interval(mins => g)
+       FROM generate_series(1, $1::int) g JOIN bench_customers c ON c.k = g % $2,
+       LATERAL (
+         SELECT ('[' || string_agg(format(
+                  '{"id":"%s","sku":"SKU-%s","name":"Item %s","quantity":%s,"unitPrice":%s,"lineTotal":%s}',
+                  gen_random_uuid(), (g * 7 + p) % 500, (g * 7 + p) % 500, quantity, unit_price,
+                  quantity * unit_price), ',' ORDER BY p) || ']')::json AS items,
+                sum(quantity * unit_price) AS total
+         FROM generate_series(0, $3::int - 1) p,
+         LATERAL (SELECT 1 + (g + p) % 3 AS quantity, 100 + (g + p) % 900 AS unit_price) amounts
+       ) lines`,
+      [orders, customers, itemsPerOrder],
     );
     await db.query('COMMIT');
-    for (const table of ['users', 'user_roles', 'orders', 'order_items']) {
+    for (const table of ['users', 'user_roles', 'orders']) {
       await db.query(`VACUUM ANALYZE ${table}`);
     }
   });
@@ -84,21 +80,16 @@ export async function customerOrders(databaseUrl, n) {
 /** `count` pending orders with one item each for customer `n`, to be paid one per request. */
 export async function seedPendingOrders(databaseUrl, n, count) {
   return withClient(databaseUrl, async (db) => {
-    await db.query('BEGIN');
     const { rows } = await db.query(
-      `INSERT INTO orders (customer_id, status, currency, subtotal, total)
-       SELECT u.id, 'pending', 'EUR', 2500, 2500 FROM users u, generate_series(1, $2::int)
-       WHERE u.email = $1
+      `INSERT INTO orders (customer_id, status, currency, items, subtotal, total)
+       SELECT u.id, 'pending', 'EUR',
+              format('[{"id":"%s","sku":"SKU-PAY","name":"Pay me","quantity":1,"unitPrice":2500,"lineTotal":2500}]',
+                gen_random_uuid())::json,
+              2500, 2500
+       FROM users u, generate_series(1, $2::int) WHERE u.email = $1
        RETURNING id`,
       [customerEmail(n), count],
     );
-    // Order by order, as the API writes them (and as the baseline seeds): an order's items share a page.
-    await db.query(
-      `INSERT INTO order_items (order_id, position, sku, name, quantity, unit_price, line_total)
-       SELECT id, 0, 'SKU-PAY', 'Pay me', 1, 2500, 2500 FROM unnest($1::uuid[]) id`,
-      [rows.map((row) => row.id)],
-    );
-    await db.query('COMMIT');
     await db.query('ANALYZE orders');
     return rows.map((row) => row.id);
   });
