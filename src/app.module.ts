@@ -11,7 +11,7 @@ import { PermissionsGuard } from '@bastion/rbac';
 import { AuditModule } from './audit/audit.module';
 import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
-import { CallerThrottlerGuard } from './bootstrap/caller-throttler.guard';
+import { CallerThrottlerGuard, ThrottleVerdictGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
 import { ScriptedThrottlerStorage } from './bootstrap/scripted-throttler.storage';
 import { loggerOptions } from './bootstrap/logger-options';
@@ -72,9 +72,11 @@ export class AppModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-        // Order matters: who is calling, how often, whether they may, then what they sent.
-        { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        // Order matters: who is calling, how often, whether they may, then what they sent. The
+        // rate-limit count leaves first, with authentication's look-ups; its verdict follows them.
         { provide: APP_GUARD, useClass: CallerThrottlerGuard },
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: ThrottleVerdictGuard },
         { provide: APP_GUARD, useClass: PermissionsGuard },
         { provide: APP_GUARD, useClass: UndeclaredInputGuard },
       ],

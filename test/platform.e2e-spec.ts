@@ -260,6 +260,31 @@ describe('platform: errors, request ids, health, docs', () => {
     await limited.close();
   });
 
+  it('gives each API key a window of its own, apart from its creator’s', async () => {
+    const limited = await env.start({ RATE_LIMIT_MAX: '3' });
+    // An address of its own: other tests' failed authentications from 127.0.0.1 count in Redis.
+    const client = clientOf(limited);
+    const admin = await signedIn(limited, ['admin']);
+    const newKey = async () => {
+      const created = await client
+        .post('/v1/api-keys')
+        .set(admin.auth)
+        .send({ name: 'limited', permissions: ['users:read'] })
+        .expect(201);
+      return { 'x-api-key': created.body.key as string };
+    };
+    const key = await newKey();
+    const otherKey = await newKey();
+    for (let request = 0; request < 3; request++) {
+      await client.get('/v1/users').set(key).expect(200);
+    }
+    const refused = await client.get('/v1/users').set(key).expect(429);
+    expect(refused.headers['content-type']).toMatch(/problem\+json/);
+    await client.get('/v1/users').set(otherKey).expect(200);
+    await client.get('/v1/auth/me').set(admin.auth).expect(200);
+    await limited.close();
+  });
+
   it('answers 429 to an address that keeps presenting invalid credentials', async () => {
     const limited = await env.start({ RATE_LIMIT_MAX: '3' });
     const client = clientOf(limited);

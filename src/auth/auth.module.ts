@@ -42,6 +42,7 @@ import { SessionsService } from './sessions.service';
   ],
   exports: [
     AccessCache,
+    AccessTokens,
     AuthenticationGuard,
     PasswordHasher,
     SecretBox,

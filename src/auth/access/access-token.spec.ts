@@ -34,8 +34,21 @@ describe('AccessTokens', () => {
 
     jest.setSystemTime(new Date('2026-01-01T00:00:59.999Z'));
     expect(accessTokens.verify(token)).not.toBeNull();
+    jest.setSystemTime(new Date('2026-01-01T00:01:00.000Z'));
+    expect(accessTokens.verify(token)).not.toBeNull();
     jest.setSystemTime(new Date('2026-01-01T00:01:00.001Z'));
     expect(accessTokens.verify(token)).toBeNull();
+    expect(accessTokens.verify(token)).toBeNull();
+  });
+
+  it('answers the same for a token verified again at once, and another token on its own', () => {
+    const accessTokens = tokens();
+    const token = accessTokens.sign(claims);
+    const other = accessTokens.sign({ ...claims, sub: 'someone-else' });
+    expect(accessTokens.verify(token)).toMatchObject(claims);
+    expect(accessTokens.verify(token)).toMatchObject(claims);
+    expect(accessTokens.verify(other)).toMatchObject({ ...claims, sub: 'someone-else' });
+    expect(accessTokens.verify(`${token}x`)).toBeNull();
   });
 
   it.each([

@@ -15,8 +15,11 @@ export interface AccessTokenClaims {
 // session is checked on every request.
 const VERIFIED_TOKENS_CACHED = 10_000;
 
-function isAccessTokenClaims(claims: unknown): claims is AccessTokenClaims {
-  const candidate = claims as Partial<AccessTokenClaims> | null;
+/** A verified payload: the claims AccessTokens signs, with the expiry its signer adds. */
+type VerifiedClaims = AccessTokenClaims & { exp?: number };
+
+function isVerifiedClaims(payload: unknown): payload is VerifiedClaims {
+  const candidate = payload as Partial<VerifiedClaims> | null;
   return (
     typeof candidate === 'object' &&
     candidate !== null &&
@@ -31,6 +34,10 @@ function isAccessTokenClaims(claims: unknown): claims is AccessTokenClaims {
 export class AccessTokens {
   private readonly signer: (claims: AccessTokenClaims & { jti: string }) => string;
   private readonly verifier: (token: string) => unknown;
+  // The rate limiter and authentication verify each request's token one right after the other;
+  // the second is answered from here (fast-jwt's own cache hashes the token with SHA-512 first).
+  private lastVerified: { token: string; claims: AccessTokenClaims; expiresAt: number } | null =
+    null;
 
   constructor(config: AppConfig) {
     const key = config.auth.jwtSecret;
@@ -52,9 +59,17 @@ export class AccessTokens {
 
   /** The claims of a valid access token (signature, expiry and type checked), else null. */
   verify(token: string): AccessTokenClaims | null {
+    const last = this.lastVerified;
+    // fast-jwt's rule: valid up to and including the expiry's millisecond.
+    if (last !== null && last.token === token && Date.now() <= last.expiresAt) return last.claims;
     try {
       const claims = this.verifier(token);
-      return isAccessTokenClaims(claims) ? claims : null;
+      if (!isVerifiedClaims(claims)) return null;
+      // A token without an expiry is verified every time; only ours carry one, and all of them do.
+      if (typeof claims.exp === 'number') {
+        this.lastVerified = { token, claims, expiresAt: claims.exp * 1000 };
+      }
+      return claims;
     } catch {
       // Malformed, forged or expired: not a credential, answered like a missing one.
       return null;

@@ -10,6 +10,21 @@ import { AuthenticationFailures } from './authentication-failures';
 const API_KEY_HEADER = 'x-api-key';
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+export type PresentedCredential =
+  { type: 'bearer'; token: string | undefined } | { type: 'api_key'; key: string } | null;
+
+/** The credential a request carries: a bearer token wins over an API key when both are sent. */
+export function presentedCredential(request: {
+  headers: Record<string, string | string[] | undefined>;
+}): PresentedCredential {
+  const { authorization } = request.headers;
+  if (typeof authorization === 'string') {
+    return { type: 'bearer', token: BEARER.exec(authorization)?.[1] };
+  }
+  const apiKey = request.headers[API_KEY_HEADER];
+  return typeof apiKey === 'string' ? { type: 'api_key', key: apiKey } : null;
+}
+
 /**
  * Global: every route needs a bearer token or an API key unless it is marked @Public().
  * A bearer token wins over an API key when both are sent.
@@ -44,13 +59,9 @@ export class AuthenticationGuard implements CanActivate {
   }
 
   private async authenticate(request: RequestWithPrincipal): Promise<Principal | null> {
-    const { authorization } = request.headers;
-    if (authorization === undefined) {
-      const apiKey = request.headers[API_KEY_HEADER];
-      return typeof apiKey === 'string' ? this.access.forApiKey(apiKey) : null;
-    }
-    const token = BEARER.exec(authorization)?.[1];
-    const claims = token === undefined ? null : this.tokens.verify(token);
+    const credential = presentedCredential(request);
+    if (credential?.type === 'api_key') return this.access.forApiKey(credential.key);
+    const claims = credential?.token === undefined ? null : this.tokens.verify(credential.token);
     return claims ? this.access.forAccessToken(claims.sub, claims.sid) : null;
   }
 }
