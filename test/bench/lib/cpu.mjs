@@ -11,7 +11,10 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** comm and utime+stime+cutime+cstime (ticks) of one process, or null once it is gone. */
+/**
+ * comm and utime+stime (ticks) of one process, or null once it is gone. Not cutime/cstime: when
+ * the postmaster reaps a backend, that backend's whole life would land in the window.
+ */
 function processTicks(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -19,8 +22,8 @@ function processTicks(pid) {
     const close = stat.lastIndexOf(')');
     const comm = stat.slice(stat.indexOf('(') + 1, close);
     const fields = stat.slice(close + 2).split(' ');
-    // After comm: state is field 3, so utime (14) .. cstime (17) are at indexes 11..14.
-    const ticks = [11, 12, 13, 14].reduce((sum, index) => sum + Number(fields[index]), 0);
+    // After comm: state is field 3, so utime (14) and stime (15) are at indexes 11 and 12.
+    const ticks = Number(fields[11]) + Number(fields[12]);
     return { comm, ticks };
   } catch {
     return null;
@@ -116,8 +119,7 @@ export class CpuMeter {
 /**
  * Ticks used by the processes of two readings (pid → ticks): one that appeared in between counts
  * from zero, one that exited counts what it used until the first reading only, so another
- * cluster's processes ending cannot make a figure negative. PostgreSQL backends that exit are
- * accounted to the postmaster (cutime) when it reaps them.
+ * cluster's processes ending cannot make a figure negative.
  */
 function ticksBetween(before, after) {
   let sum = 0;
