@@ -293,6 +293,24 @@ describe('users', () => {
       expect(response.headers.etag).toBe(`"${response.body.version}"`);
     });
 
+    it('shows a user alike in its own read, in a page of users and in /auth/me', async () => {
+      const both = await signedIn(api, ['manager', 'customer']);
+      const [own, page, me] = await Promise.all([
+        api.http().get(`/v1/users/${both.id}`).set(admin.auth).expect(200),
+        api.http().get('/v1/users').query({ q: both.email }).set(admin.auth).expect(200),
+        api.http().get('/v1/auth/me').set(both.auth).expect(200),
+      ]);
+      expect(own.body).toMatchObject({
+        id: both.id,
+        roles: ['customer', 'manager'],
+        mfaEnabled: false,
+        version: 1,
+        createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
+      expect(page.body.data).toEqual([own.body]);
+      expect(me.body.user).toEqual(own.body);
+    });
+
     it('lets anyone read themself, and only themself', async () => {
       await api.http().get(`/v1/users/${customer.id}`).set(customer.auth).expect(200);
       await api.http().get(`/v1/users/${auditor.id}`).set(customer.auth).expect(403);

@@ -4,8 +4,7 @@ import { DataSource } from 'typeorm';
 import { NotFoundProblem, requestContext } from '@bastion/common';
 import { ALL_PERMISSIONS, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
-import { toUserDto } from '../users/dto/user.dto';
-import { findUserWithRoles } from '../users/users.repository';
+import { findUserView } from '../users/users.repository';
 import { User, UserStatus } from '../users/entities/user.entity';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { PasswordHasher } from './crypto/password-hasher';
@@ -93,11 +92,11 @@ export class AuthService {
   }
 
   async me(principal: Principal): Promise<MeDto> {
-    const user = await findUserWithRoles(this.dataSource.manager, principal.userId);
+    const user = await findUserView(this.dataSource, principal.userId);
     if (!user) throw new NotFoundProblem('User');
     return {
       actorType: principal.type,
-      user: toUserDto(user),
+      user,
       roles: principal.roles,
       permissions: ALL_PERMISSIONS.filter((permission) => principal.permissions.has(permission)),
     };

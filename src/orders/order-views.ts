@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { decodeTimestampCursor, timestampCursorSql, toPageJson } from '@bastion/common';
-import { preparedQuery } from '@bastion/database';
+import { isoTimestampSql, preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import { OrderDto } from './dto/order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
@@ -12,9 +12,6 @@ export interface OrderJsonRow {
   order: string;
 }
 
-// The API's timestamps (toISOString's format), written by PostgreSQL instead of parsed and re-written.
-const isoMilliseconds = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const quoted = (sql: string) => `'"', ${sql}, '"'`;
 
 /**
@@ -35,8 +32,8 @@ const ORDER_FIELDS: [name: keyof OrderDto, json: string][] = [
   ['amountRefunded', 'o.amount_refunded'],
   ['note', `COALESCE(to_json(o.note)::text, 'null')`],
   ['version', 'o.version'],
-  ['createdAt', quoted(isoMilliseconds('o.created_at'))],
-  ['updatedAt', quoted(isoMilliseconds('o.updated_at'))],
+  ['createdAt', quoted(isoTimestampSql('o.created_at'))],
+  ['updatedAt', quoted(isoTimestampSql('o.updated_at'))],
 ];
 
 /**

@@ -51,9 +51,9 @@ export class UsersService {
     if (!holds(principal, Permission.UsersRead) && !isSignedInAs(principal, id)) {
       throw new ForbiddenProblem();
     }
-    const user = await this.users.findWithRoles(id);
+    const user = await this.users.view(id);
     if (!user) throw new NotFoundProblem('User');
-    return toUserDto(user);
+    return user;
   }
 
   async create(principal: Principal, dto: CreateUserDto): Promise<UserDto> {

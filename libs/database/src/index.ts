@@ -7,3 +7,4 @@ export * from './shared-store/redis-shared-store';
 export * from './shared-store/shared-store.module';
 export * from './shared-store/fallback-shared-store';
 export * from './prepared-query';
+export * from './sql-text';
