@@ -17,7 +17,12 @@ const PEAK_SECONDS = 3;
 /** At the soak rate, not measured: a fresh V8 heap grows for a while before it settles. */
 const WARMUP_SECONDS = Math.min(60, Math.max(15, Math.round(SOAK_SECONDS / 4)));
 const RATE_SHARE = 0.7;
-const MAX_RSS_GROWTH = 0.15;
+/**
+ * RSS swings by a third between collections, and a slice of a few seconds may or may not catch a
+ * trough: short runs (CI's 20 s) ended at up to 12.5 % on unchanged code. They judge gross leaks
+ * only (several KB per request); the 10-minute soak, in minute slices, judges at 15 %.
+ */
+const MAX_RSS_GROWTH = SOAK_SECONDS >= 240 ? 0.15 : 0.3;
 
 interface Slice {
   from: number;
@@ -51,7 +56,7 @@ async function lowestRssDuring<T>(app: AppProcess, run: () => Promise<T>): Promi
 /**
  * A mix of reads and writes (2 reads : 1 order created) at 70 % of a measured peak for
  * FAULTS_SOAK_SECONDS after an unmeasured warm-up, in slices: no error, the RSS low-water mark of
- * the last slice less than 15 % above the first slice's, p99 per slice.
+ * the last slice less than MAX_RSS_GROWTH above the first slice's, p99 per slice.
  */
 describe('soak', () => {
   let cluster: FaultCluster;
