@@ -99,7 +99,10 @@ export class OrderLedger {
   }
 
   /** Whether money was captured or is being captured for the order, so it must stay as it is. */
-  async hasPaymentActivity(manager: EntityManager, order: Order): Promise<boolean> {
+  async hasPaymentActivity(
+    manager: EntityManager,
+    order: Pick<Order, 'id' | 'amountPaid'>,
+  ): Promise<boolean> {
     if (order.amountPaid > 0) return true;
     const rows: unknown[] = await manager.query(
       `SELECT 1 FROM payments WHERE order_id = $1 AND status IN ('pending', 'requires_action') LIMIT 1`,

@@ -49,6 +49,7 @@ export const ORDER_JSON = `concat('{', ${ORDER_FIELDS.map(
 // Whole texts made once: the prepared statement's name is looked up by its text on every call.
 const ORDER_BY_ID = `SELECT ${ORDER_JSON}, o.version FROM orders o WHERE o.id = $1`;
 const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
+const LOCKED_ORDER_BY_ID = `${ORDER_BY_ID} FOR UPDATE`;
 
 /** An order as JSON text ready to send, with the version its ETag carries. */
 export interface OrderJson {
@@ -83,6 +84,12 @@ export class OrderViews {
       scope.ownerId === null ? [id] : [id, scope.ownerId],
     );
     return rows.length > 0 ? { json: rows[0].order, version: rows[0].version } : null;
+  }
+
+  /** The order, locked (FOR UPDATE) until `manager`'s transaction ends; null when absent. */
+  async lock(manager: EntityManager, id: string): Promise<OrderDto | null> {
+    const [row] = await preparedQuery<OrderJsonRow>(manager, LOCKED_ORDER_BY_ID, [id]);
+    return row ? toOrderDto(row.order) : null;
   }
 
   /** An order known to exist (locked or just written in `manager`'s transaction). */

@@ -84,19 +84,17 @@ export class OrdersService {
   async update(id: string, ifMatch: string | undefined, dto: UpdateOrderDto): Promise<OrderDto> {
     const expected = versionFromIfMatch(ifMatch);
     return this.dataSource.transaction(async (manager) => {
-      const order = await this.ledger.lockVisibleOrder(manager, id, { ownerId: null });
-      if (!order) throw new NotFoundProblem('Order');
-      if (order.version !== expected) throw preconditionFailed();
-      if (order.status !== OrderStatus.Pending) {
-        throw new OrdersException(OrdersErrorCode.NotEditable, { from: order.status });
+      const before = await this.views.lock(manager, id);
+      if (!before) throw new NotFoundProblem('Order');
+      if (before.version !== expected) throw preconditionFailed();
+      if (before.status !== OrderStatus.Pending) {
+        throw new OrdersException(OrdersErrorCode.NotEditable, { from: before.status });
       }
-      const before = await this.views.get(manager, id);
-      const { items } = before;
       const changes: Partial<Pick<Order, 'note' | 'items' | 'subtotal' | 'total'>> = {};
-      if (dto.note !== undefined && dto.note !== order.note) changes.note = dto.note;
-      const itemsChange = dto.items && !sameItems(items, dto.items) ? dto.items : undefined;
+      if (dto.note !== undefined && dto.note !== before.note) changes.note = dto.note;
+      const itemsChange = dto.items && !sameItems(before.items, dto.items) ? dto.items : undefined;
       if (itemsChange) {
-        if (await this.ledger.hasPaymentActivity(manager, order)) {
+        if (await this.ledger.hasPaymentActivity(manager, before)) {
           throw new OrdersException(OrdersErrorCode.OrderHasPayments);
         }
         const priced = priceOrder(itemsChange);

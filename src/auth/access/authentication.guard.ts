@@ -25,10 +25,7 @@ export function presentedCredential(request: {
   return typeof apiKey === 'string' ? { type: 'api_key', key: apiKey } : null;
 }
 
-/**
- * Global: every route needs a bearer token or an API key unless it is marked @Public().
- * A bearer token wins over an API key when both are sent.
- */
+/** Global: every route needs a bearer token or an API key unless it is marked @Public(). */
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   constructor(
