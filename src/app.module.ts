@@ -44,6 +44,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(logger)),
         DatabaseModule.forRoot({
           url: config.database.url,
+          migrationUrl: config.database.migrationUrl,
           dataDir: config.database.dataDir,
           embeddedSeed,
         }),

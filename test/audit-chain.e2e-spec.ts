@@ -189,11 +189,15 @@ describe('audit hash chain', () => {
   describe('verify', () => {
     it('finds an intact chain valid, over all of it or a window', async () => {
       const all = await verifyOn(api, admin.auth);
+      const [{ anchored }] = await api.dataSource.query(
+        'SELECT max(seq)::int AS anchored FROM audit_checkpoints',
+      );
       expect(all).toEqual({
         valid: true,
         checked: all.lastSeq,
         firstSeq: 1,
         lastSeq: expect.any(Number),
+        anchoredThrough: anchored,
       });
       // Events of one transaction can share their instant: the window holds every sealed event
       // at seq 5's instant, and only those.

@@ -3,10 +3,13 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
+import { AuditCheckpointsController } from './audit-checkpoints.controller';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { AuditRoleCheck } from './chain/audit-role-check.service';
 import { AuditSealer } from './chain/audit-sealer.service';
 import { ChainVerifier } from './chain/chain-verifier';
+import { CheckpointAnchors } from './chain/checkpoint-anchors';
 import { CheckpointSigner } from './chain/checkpoint-signer';
 import { DenialRecorder } from './denial-recorder.service';
 import { AuditEvent } from './entities/audit-event.entity';
@@ -14,13 +17,19 @@ import { AuditEvent } from './entities/audit-event.entity';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([AuditEvent])],
-  controllers: [AuditController],
+  controllers: [AuditController, AuditCheckpointsController],
   providers: [
     AuditWriter,
     AuditEventStore,
     AuditService,
     AuditSealer,
+    AuditRoleCheck,
     DenialRecorder,
+    {
+      provide: CheckpointAnchors,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new CheckpointAnchors(config.audit.anchorDir),
+    },
     {
       provide: CheckpointSigner,
       inject: [AppConfig],

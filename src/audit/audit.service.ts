@@ -3,16 +3,21 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import {
+  decodeIntegerCursor,
   decodeTimestampCursor,
+  integerCursor,
   NotFoundProblem,
   Page,
+  PageQueryDto,
   toPage,
   ValidationProblem,
 } from '@bastion/common';
 import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
 import { ChainVerification, ChainVerifier } from './chain/chain-verifier';
-import { TimeRange } from './chain/chain.store';
+import { ChainStore, TimeRange } from './chain/chain.store';
+import { CheckpointAnchors } from './chain/checkpoint-anchors';
+import { Checkpoint } from './chain/checkpoint-signer';
 import { AuditEventDto, toAuditEventDto } from './dto/audit-event.dto';
 import {
   AuditExportFormat,
@@ -50,6 +55,7 @@ export class AuditService {
     private readonly store: AuditEventStore,
     private readonly writer: AuditWriter,
     private readonly verifier: ChainVerifier,
+    private readonly anchors: CheckpointAnchors,
   ) {}
 
   async list(query: ListAuditEventsQueryDto): Promise<Page<AuditEventDto>> {
@@ -82,6 +88,22 @@ export class AuditService {
     return toAuditEventDto(row);
   }
 
+  /** Signed checkpoints, newest first, for an archiver to copy out of the database. */
+  async checkpoints(query: PageQueryDto): Promise<Page<Checkpoint>> {
+    const beforeSeq = query.cursor ? decodeIntegerCursor(query.cursor) : null;
+    const rows = await new ChainStore().checkpointsNewestFirst(
+      this.dataSource.manager,
+      query.limit + 1,
+      beforeSeq,
+    );
+    return toPage(
+      rows,
+      query.limit,
+      (row) => row,
+      (row) => integerCursor(row.seq),
+    );
+  }
+
   /** Recorded before the first byte: an export the caller aborts was still an export. */
   async export(query: ExportAuditEventsQueryDto): Promise<AuditExport> {
     const range = timeRange(query);
@@ -99,7 +121,11 @@ export class AuditService {
   }
 
   async verify(query: AuditTimeRangeQueryDto): Promise<ChainVerification> {
-    const result = await this.verifier.verify(this.dataSource.manager, timeRange(query));
+    const result = await this.verifier.verify(
+      this.dataSource.manager,
+      timeRange(query),
+      await this.anchors.readAll(),
+    );
     await this.writer.recordAlone({
       action: 'audit.verified',
       resource: AUDIT_LOG,

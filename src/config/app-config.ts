@@ -12,6 +12,11 @@ export class ConfigurationError extends Error {
 export interface DatabaseConfig {
   /** Unset: embedded PGlite under `dataDir`. */
   url?: string;
+  /**
+   * The owner role that applies migrations and grants the runtime role (`url`) what it needs.
+   * Unset: `url` does both.
+   */
+  migrationUrl?: string;
   dataDir: string;
 }
 
@@ -53,6 +58,8 @@ export interface HttpConfig {
 
 export interface AuditConfig {
   signingKeyPem: string;
+  /** Where each signed checkpoint is appended, outside the database. */
+  anchorDir: string;
 }
 
 export interface PaymentsConfig {
@@ -161,6 +168,11 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       'Invalid configuration:\n  JWT_REFRESH_TTL must be longer than JWT_ACCESS_TTL',
     );
   }
+  if (env.MIGRATION_DATABASE_URL && !env.DATABASE_URL) {
+    throw new ConfigurationError(
+      'Invalid configuration:\n  MIGRATION_DATABASE_URL needs DATABASE_URL (the runtime role)',
+    );
+  }
   const secrets = new GeneratedSecrets(dataDir);
 
   const signingKeyPem =
@@ -187,7 +199,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       metricsToken: env.METRICS_TOKEN,
       shutdownDrainMs: env.SHUTDOWN_DRAIN_MS ?? (production ? PRODUCTION_SHUTDOWN_DRAIN_MS : 0),
     },
-    { url: env.DATABASE_URL, dataDir },
+    { url: env.DATABASE_URL, migrationUrl: env.MIGRATION_DATABASE_URL, dataDir },
     { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
     {
       jwtSecret:
@@ -205,7 +217,10 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
     { ttlSeconds: env.RATE_LIMIT_TTL, max: env.RATE_LIMIT_MAX },
-    { signingKeyPem },
+    {
+      signingKeyPem,
+      anchorDir: resolve(env.AUDIT_ANCHOR_DIR ?? join(dataDir, 'audit-anchors')),
+    },
     {
       sandboxWebhookSecret:
         env.SANDBOX_WEBHOOK_SECRET ??

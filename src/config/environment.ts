@@ -38,6 +38,10 @@ export class Environment {
   DATABASE_URL?: string;
 
   @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  MIGRATION_DATABASE_URL?: string;
+
+  @IsOptional()
   @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;
 
@@ -76,6 +80,11 @@ export class Environment {
   @IsOptional()
   @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be an Ed25519 private key in PEM' })
   AUDIT_SIGNING_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  AUDIT_ANCHOR_DIR?: string;
 
   @Transform(toInt)
   @IsInt()

@@ -41,12 +41,23 @@ export class TestEnvironment {
     return new TestEnvironment(database, dataDir, `test:${randomUUID()}:`);
   }
 
-  /** Starts an app instance on this environment's database; `env` overrides variables. */
+  /** This environment's PostgreSQL database as the owner role; undefined on embedded PGlite. */
+  get databaseUrl(): string | undefined {
+    return this.database.url;
+  }
+
+  /**
+   * Starts an app instance on this environment's database; `env` overrides variables. On
+   * embedded PGlite each instance has a database of its own, so it keeps its anchors apart too.
+   */
   async start(env: Record<string, string> = {}): Promise<TestInstance> {
     const config = loadAppConfig({
       NODE_ENV: 'test',
       DATA_DIR: this.dataDir,
       DATABASE_URL: this.database.url,
+      ...(this.database.url
+        ? {}
+        : { AUDIT_ANCHOR_DIR: join(this.dataDir, 'audit-anchors', randomUUID()) }),
       REDIS_URL: process.env.REDIS_URL,
       ADMIN_EMAIL,
       ADMIN_PASSWORD,

@@ -2,12 +2,19 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { createDataSource, DatabaseConnectionOptions, isEmbedded } from './data-source';
+import { grantRuntimePrivileges } from './runtime-role';
 
 // One key for every instance: concurrent starts apply migrations one at a time.
 const MIGRATION_LOCK_KEY = 7_401_337;
 
-/** Applies pending migrations; on shared PostgreSQL, under an advisory lock. */
-export async function applyMigrations(dataSource: DataSource): Promise<void> {
+/**
+ * Applies pending migrations; on shared PostgreSQL, under an advisory lock, followed (still under
+ * it) by `afterwards`, so that concurrent starts do not grant while another migrates.
+ */
+export async function applyMigrations(
+  dataSource: DataSource,
+  afterwards?: () => Promise<void>,
+): Promise<void> {
   if (isEmbedded(dataSource)) {
     await dataSource.runMigrations({ transaction: 'each' });
     return;
@@ -17,15 +24,34 @@ export async function applyMigrations(dataSource: DataSource): Promise<void> {
   try {
     await lockHolder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await dataSource.runMigrations({ transaction: 'each' });
+    await afterwards?.();
   } finally {
     await lockHolder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     await lockHolder.release();
   }
 }
 
+/**
+ * Two roles: the owner in `migrationUrl` applies migrations and grants the runtime role (the
+ * one `runtime` is connected as) what it needs, then disconnects; the server runs as the runtime
+ * role only.
+ */
+async function migrateAsOwner(migrationUrl: string, runtime: DataSource): Promise<void> {
+  const [{ role }] = await runtime.query<{ role: string }[]>('SELECT current_user AS role');
+  const owner = await createDataSource({ url: migrationUrl, dataDir: '', poolSize: 2 });
+  await owner.initialize();
+  try {
+    await applyMigrations(owner, () => grantRuntimePrivileges(owner, role));
+  } finally {
+    await owner.destroy();
+  }
+}
+
 @Module({})
 export class DatabaseModule {
-  static forRoot(options: Omit<DatabaseConnectionOptions, 'entities'>): DynamicModule {
+  static forRoot(
+    options: Omit<DatabaseConnectionOptions, 'entities'> & { migrationUrl?: string },
+  ): DynamicModule {
     return {
       module: DatabaseModule,
       imports: [
@@ -37,7 +63,8 @@ export class DatabaseModule {
               entities: typeOrmOptions?.entities,
             });
             await dataSource.initialize();
-            await applyMigrations(dataSource);
+            if (options.migrationUrl) await migrateAsOwner(options.migrationUrl, dataSource);
+            else await applyMigrations(dataSource);
             return dataSource;
           },
         }),

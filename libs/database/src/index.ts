@@ -7,4 +7,5 @@ export * from './shared-store/redis-shared-store';
 export * from './shared-store/shared-store.module';
 export * from './shared-store/fallback-shared-store';
 export * from './prepared-query';
+export * from './runtime-role';
 export * from './sql-text';

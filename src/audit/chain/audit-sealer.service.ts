@@ -8,6 +8,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { chainedEventOf } from '../audit-event-row';
 import { ChainStore, Seal } from './chain.store';
+import { CheckpointAnchors } from './checkpoint-anchors';
 import { Checkpoint, CheckpointSigner } from './checkpoint-signer';
 import { eventHash, GENESIS_HASH } from './event-hash';
 
@@ -21,6 +22,11 @@ const BATCH_SIZE = 1000;
 const CHECKPOINT_EVERY_EVENTS = 1000;
 const CHECKPOINT_EVERY_MS = 60_000;
 
+interface Batch {
+  sealed: number;
+  checkpoint: Checkpoint | null;
+}
+
 interface Pass {
   settleMs: number;
   /** Wait for another instance's pass instead of leaving the work to it. */
@@ -30,7 +36,8 @@ interface Pass {
 /**
  * Seals committed events into the hash chain: assigns `seq`, `prev_hash` and `hash` in one
  * transaction per batch, under a PostgreSQL advisory lock so that one instance seals at a time,
- * and signs a checkpoint of the chain head every so many events or seconds. Business
+ * and signs a checkpoint of the chain head every so many events or seconds. Each checkpoint, once
+ * committed, also leaves the database: a log line and a line in the anchor file. Business
  * transactions never wait for it: they insert unsealed rows and commit.
  */
 @Injectable()
@@ -45,6 +52,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly signer: CheckpointSigner,
+    private readonly anchors: CheckpointAnchors,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -65,12 +73,14 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Signs a checkpoint of the chain head now, unless the head already has one. */
   checkpoint(): Promise<Checkpoint | null> {
-    return this.enqueue(() =>
-      this.dataSource.transaction(async (manager) => {
+    return this.enqueue(async () => {
+      const checkpoint = await this.dataSource.transaction(async (manager) => {
         await this.store.lockSealer(manager);
         return this.checkpointHead(manager, true);
-      }),
-    );
+      });
+      if (checkpoint) await this.anchor(checkpoint);
+      return checkpoint;
+    });
   }
 
   private schedule(): void {
@@ -92,15 +102,26 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   private async sealAll(pass: Pass): Promise<number> {
     let sealed = 0;
     for (;;) {
-      const count = await this.dataSource.transaction((manager) => this.sealBatch(manager, pass));
-      if (count === null) return sealed;
-      sealed += count;
-      if (count < BATCH_SIZE || (this.stopping && !pass.wait)) return sealed;
+      const batch = await this.dataSource.transaction((manager) => this.sealBatch(manager, pass));
+      if (batch === null) return sealed;
+      if (batch.checkpoint) await this.anchor(batch.checkpoint);
+      sealed += batch.sealed;
+      if (batch.sealed < BATCH_SIZE || (this.stopping && !pass.wait)) return sealed;
+    }
+  }
+
+  /** After the commit only: an anchor of a rolled-back checkpoint would contradict the chain. */
+  private async anchor(checkpoint: Checkpoint): Promise<void> {
+    this.logger.log({ auditCheckpoint: checkpoint }, 'Audit checkpoint signed');
+    try {
+      await this.anchors.append(checkpoint);
+    } catch (error) {
+      this.logger.error({ err: error, seq: checkpoint.seq }, 'Audit checkpoint not anchored');
     }
   }
 
   /** One batch in one transaction; null when another instance holds the sealer lock. */
-  private async sealBatch(manager: EntityManager, pass: Pass): Promise<number | null> {
+  private async sealBatch(manager: EntityManager, pass: Pass): Promise<Batch | null> {
     if (pass.wait) await this.store.lockSealer(manager);
     else if (!(await this.store.tryLockSealer(manager))) return null;
     const rows = await this.store.unsealed(manager, pass.settleMs, BATCH_SIZE);
@@ -117,8 +138,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
       });
       await this.store.assignSeals(manager, seals);
     }
-    await this.checkpointHead(manager, false);
-    return rows.length;
+    return { sealed: rows.length, checkpoint: await this.checkpointHead(manager, false) };
   }
 
   private async checkpointHead(manager: EntityManager, force: boolean): Promise<Checkpoint | null> {

@@ -29,6 +29,19 @@ interface CheckpointRow {
   signature: string;
 }
 
+const CHECKPOINT_COLUMNS = `seq, hash, key_id, signature,
+  to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS signed_at`;
+
+function checkpointOf(row: CheckpointRow): Checkpoint {
+  return {
+    seq: Number(row.seq),
+    hash: row.hash,
+    signedAt: row.signed_at,
+    keyId: row.key_id,
+    signature: row.signature,
+  };
+}
+
 /**
  * Data access of the hash chain. Every method takes the manager to run on: the sealer's
  * transaction (it holds the advisory lock and, on PGlite, the only connection) or a plain one.
@@ -144,18 +157,24 @@ export class ChainStore {
     to: number,
   ): Promise<Checkpoint[]> {
     const rows: CheckpointRow[] = await manager.query(
-      `SELECT seq, hash, key_id, signature,
-              to_char(signed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS signed_at
-         FROM audit_checkpoints WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
+      `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE seq BETWEEN $1 AND $2 ORDER BY seq`,
       [from, to],
     );
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      hash: row.hash,
-      signedAt: row.signed_at,
-      keyId: row.key_id,
-      signature: row.signature,
-    }));
+    return rows.map(checkpointOf);
+  }
+
+  /** At most `limit` checkpoints below `beforeSeq` (null: from the newest), newest first. */
+  async checkpointsNewestFirst(
+    manager: EntityManager,
+    limit: number,
+    beforeSeq: number | null,
+  ): Promise<Checkpoint[]> {
+    const rows: CheckpointRow[] = await manager.query(
+      `SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints
+        WHERE $1::bigint IS NULL OR seq < $1 ORDER BY seq DESC LIMIT $2`,
+      [beforeSeq, limit],
+    );
+    return rows.map(checkpointOf);
   }
 
   async firstCheckpointAfter(manager: EntityManager, seq: number): Promise<number | null> {

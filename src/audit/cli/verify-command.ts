@@ -1,21 +1,28 @@
 import { AuditWriter } from '../audit-writer.service';
 import { ChainVerification, ChainVerifier } from '../chain/chain-verifier';
+import { CheckpointAnchors, readAnchorFile } from '../chain/checkpoint-anchors';
 import { CheckpointSigner } from '../chain/checkpoint-signer';
 import { CliOutput, parseRangeOptions, withDatabase } from './cli-support';
 
 /**
- * `npm run audit:verify [-- --from <iso> --to <iso>]`: prints the verdict as JSON and exits 0
- * when the chain holds, 1 when it is broken. The verification is itself recorded.
+ * `npm run audit:verify [-- --from <iso> --to <iso>] [--anchors <file>]`: prints the verdict as
+ * JSON and exits 0 when the chain holds, 1 when it is broken. The chain is checked against the
+ * anchors in `<file>` (a copy of the anchor file kept away from the server), else against those
+ * under AUDIT_ANCHOR_DIR. The verification is itself recorded.
  */
 export async function verifyCommand(
   argv: string[],
   env: NodeJS.ProcessEnv,
   output: CliOutput,
 ): Promise<ChainVerification> {
-  const range = parseRangeOptions(argv, {});
+  const options = parseRangeOptions(argv, { anchors: { type: 'string' } });
+  const range = { from: options.from, to: options.to };
   return withDatabase(env, async ({ config, dataSource, actor }) => {
+    const anchors = options.anchors
+      ? await readAnchorFile(options.anchors)
+      : await new CheckpointAnchors(config.audit.anchorDir).readAll();
     const verifier = new ChainVerifier(new CheckpointSigner(config.audit.signingKeyPem));
-    const result = await verifier.verify(dataSource.manager, range);
+    const result = await verifier.verify(dataSource.manager, range, anchors);
     await new AuditWriter(dataSource).recordAlone({
       action: 'audit.verified',
       resource: { type: 'audit_log', id: null },

@@ -25,7 +25,15 @@ export class AuditVerificationDto {
   @ApiPropertyOptional({
     example: 517,
     description:
-      'Only when invalid: the first `seq` at which the chain or a checkpoint does not hold.',
+      'Only when invalid: the first `seq` at which the chain, a checkpoint or an anchor does not hold.',
   })
   brokenAtSeq?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 48000,
+    description:
+      'The highest anchor (a signed checkpoint kept outside the database, under `AUDIT_ANCHOR_DIR`) that the chain matched. Absent when no anchor lies in the range.',
+  })
+  anchoredThrough?: number;
 }

@@ -57,6 +57,17 @@ export function decodeTimestampCursor(raw: string): KeysetCursor {
   return cursor;
 }
 
+/** A cursor over a positive integer key (a sequence number) as `integerCursor` encodes it. */
+export function decodeIntegerCursor(raw: string): number {
+  const cursor = decodeCursor(raw);
+  if (!/^[1-9]\d{0,15}$/.test(cursor.key) || cursor.id !== '') throw invalidCursor();
+  return Number(cursor.key);
+}
+
+export function integerCursor(key: number): KeysetCursor {
+  return { key: String(key), id: '' };
+}
+
 function invalidCursor(): ValidationProblem {
   return new ValidationProblem([{ field: 'cursor', message: 'is not a cursor this API issued' }]);
 }
