@@ -1,4 +1,5 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { appendFile, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -6,7 +7,7 @@ import { Client } from 'pg';
 import { AuditSealer } from '../src/audit/chain/audit-sealer.service';
 import { AuditRoleCheck } from '../src/audit/chain/audit-role-check.service';
 import { ChainVerifier } from '../src/audit/chain/chain-verifier';
-import { Checkpoint } from '../src/audit/chain/checkpoint-signer';
+import { Checkpoint, CheckpointSigner } from '../src/audit/chain/checkpoint-signer';
 import { verifyCommand } from '../src/audit/cli/verify-command';
 import { AppConfig } from '../src/config/app-config';
 import { DEFAULT_PASSWORD, login, newUser, Session, signedIn } from './support/factories';
@@ -134,6 +135,26 @@ describe('signed checkpoints leave the database', () => {
     expect(verdict).toMatchObject({
       valid: true,
       anchoredThrough: Math.max(...anchors.map((anchor) => anchor.seq)),
+    });
+  });
+  it('does not take an anchor signed by another key as evidence', async () => {
+    const [anchor] = await anchorsOf(api);
+    const otherKey = generateKeyPairSync('ed25519').privateKey.export({
+      format: 'pem',
+      type: 'pkcs8',
+    });
+    const forged = new CheckpointSigner(otherKey.toString()).sign(
+      anchor.seq,
+      anchor.hash,
+      new Date(),
+    );
+    await appendFile(
+      join(api.app.get(AppConfig).audit.anchorDir, 'checkpoints.ndjson'),
+      `${JSON.stringify(forged)}\n`,
+    );
+    expect(await verifyOverHttp(api, admin)).toMatchObject({
+      valid: false,
+      brokenAtSeq: anchor.seq,
     });
   });
 });
