@@ -26,7 +26,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
-import { Authenticated, CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
+import {
+  CurrentPrincipal,
+  Permission,
+  RequirePermissionOrSelf,
+  RequirePermissions,
+} from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
@@ -76,7 +81,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @Authenticated('`users:read`, or the caller themself')
+  @RequirePermissionOrSelf(Permission.UsersRead, 'or the caller themself')
   @ApiIdParam('user')
   @ApiOperation({ summary: 'Get a user' })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
@@ -91,7 +96,10 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Authenticated('`users:write`, or the caller themself for `name` only')
+  @RequirePermissionOrSelf(
+    Permission.UsersWrite,
+    'without it, the caller themself may change only `name`',
+  )
   @ApiIdParam('user')
   @ApiIfMatch('user', '"3"')
   @ApiOperation({ summary: "Change a user's name or email" })
