@@ -94,7 +94,8 @@ describe('API keys', () => {
         .set(keyManager.auth)
         .send({ name: 'too-much', permissions: ['orders:read:any', 'payments:refund'] })
         .expect(403);
-      expect(response.body.type).toBe(`${PROBLEMS}permissions-not-held`);
+      expect(response.body.type).toBe(`${PROBLEMS}grant-exceeds-caller`);
+      expect(response.body.detail).toMatch(/: payments:refund\.$/);
     });
 
     it('rejects unknown permissions, an empty list, bad names and unknown fields (400)', async () => {

@@ -229,7 +229,10 @@ describe('audit log', () => {
         resource: { type: 'api_key', id: created.body.id },
       });
       const keyHeader = { 'x-api-key': created.body.key as string };
-      const target = await newUser(api.dataSource);
+      // A user the key may manage: one holding no permission the key lacks.
+      const target = await newUser(api.dataSource, {
+        roles: [(await newRole(api.dataSource, ['users:read'])).name],
+      });
       const byKey = await api
         .http()
         .patch(`/v1/users/${target.id}`)

@@ -5,6 +5,15 @@ import { TestEnvironment, TestInstance } from './support/test-app';
 
 const COMMITTED = join(__dirname, 'contract', 'openapi.json');
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
+/** The only operations that need a credential but no permission: a caller's own session and secrets. */
+const CREDENTIAL_ONLY = [
+  'GET /v1/auth/me',
+  'POST /v1/auth/logout',
+  'POST /v1/auth/mfa/disable',
+  'POST /v1/auth/mfa/enable',
+  'POST /v1/auth/mfa/setup',
+  'POST /v1/auth/password',
+];
 
 interface Operation {
   operationId?: string;
@@ -35,6 +44,30 @@ describe('OpenAPI document', () => {
 
   it('is a valid OpenAPI 3 document', async () => {
     await expect(SwaggerParser.validate(JSON.parse(served))).resolves.toBeDefined();
+  });
+
+  it('names the permission of every operation that is neither public nor about the caller only', () => {
+    const document = JSON.parse(served) as { paths: Record<string, Record<string, Operation>> };
+    const needs: Record<string, string> = {};
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const method of METHODS) {
+        const operation = item[method];
+        if (!operation || operation['x-permissions'] === undefined) continue;
+        const where = `${method.toUpperCase()} ${path}`;
+        const permissions = operation['x-permissions'];
+        needs[where] = permissions.length > 0 ? 'permission' : 'credential';
+        for (const name of permissions) {
+          expect({ where, described: operation.description?.includes(`\`${name}\``) }).toEqual({
+            where,
+            described: true,
+          });
+        }
+      }
+    }
+    const credentialOnly = Object.keys(needs).filter((where) => needs[where] === 'credential');
+    expect(credentialOnly.sort()).toEqual(CREDENTIAL_ONLY);
+    expect(document.paths['/v1/users/{id}'].get['x-permissions']).toEqual(['users:read']);
+    expect(document.paths['/v1/users/{id}'].patch['x-permissions']).toEqual(['users:write']);
   });
 
   it('gives every operation a summary, an id, its access rule and problem+json errors', () => {

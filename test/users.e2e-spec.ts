@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import { ALL_PERMISSIONS } from '@bastion/rbac';
 import { UserStatus } from '../src/users/entities/user.entity';
 import {
   auditActionsOf,
@@ -30,6 +31,8 @@ describe('users', () => {
   let writer: Caller;
   /** users:read, users:write and roles:assign only: may hand out nothing carrying more. */
   let assigner: Caller;
+  /** Every permission through a custom role: all an admin may do, without being one. */
+  let superuser: Caller;
 
   async function expectAudit(response: Response, action: string): Promise<void> {
     const requestId = response.headers['x-request-id'];
@@ -52,12 +55,14 @@ describe('users', () => {
       'users:write',
       'roles:assign',
     ]);
-    [customer, auditor, manager, writer, assigner] = await Promise.all([
+    const superuserRole = await newRole(api.dataSource, [...ALL_PERMISSIONS]);
+    [customer, auditor, manager, writer, assigner, superuser] = await Promise.all([
       signedIn(api, ['customer']),
       signedIn(api, ['auditor']),
       signedIn(api, ['manager']),
       signedIn(api, [writerRole.name]),
       signedIn(api, [assignerRole.name]),
+      signedIn(api, [superuserRole.name]),
     ]);
   });
   afterAll(() => env.close());
@@ -509,7 +514,7 @@ describe('users', () => {
       const lastAdmin = await api
         .http()
         .post(`/v1/users/${admin.id}/disable`)
-        .set(writer.auth)
+        .set(superuser.auth)
         .expect(409);
       expect(lastAdmin.body.type).toBe('https://bastion.dev/problems/last-admin');
       const gone = await newUser(api.dataSource);
@@ -601,7 +606,7 @@ describe('users', () => {
       const lastAdmin = await api
         .http()
         .delete(`/v1/users/${admin.id}`)
-        .set(writer.auth)
+        .set(superuser.auth)
         .expect(409);
       expect(lastAdmin.body.type).toBe('https://bastion.dev/problems/last-admin');
       await api.http().delete(`/v1/users/${randomUUID()}`).set(admin.auth).expect(404);

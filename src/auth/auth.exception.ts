@@ -18,7 +18,6 @@ export enum AuthErrorCode {
   MfaCodeRejected = 'mfa-code-rejected',
   UserCredentialRequired = 'user-credential-required',
   ApiKeyCannotMintKeys = 'api-key-cannot-mint-keys',
-  PermissionsNotHeld = 'permissions-not-held',
   RevocationUnavailable = 'revocation-unavailable',
 }
 
@@ -124,12 +123,6 @@ function describe(code: AuthErrorCode): AuthErrorShape {
         status: 403,
         title: 'Forbidden',
         detail: 'An API key cannot create API keys; sign in as a user.',
-      };
-    case AuthErrorCode.PermissionsNotHeld:
-      return {
-        status: 403,
-        title: 'Forbidden',
-        detail: 'You cannot grant permissions you do not hold yourself.',
       };
     case AuthErrorCode.RevocationUnavailable:
       return {

@@ -66,12 +66,13 @@ function sortKeys(value: Json): Json {
 function completeOperation(operation: Operation): void {
   const permissions = operation['x-permissions'] as string[] | undefined;
   const rule = operation['x-permission-rule'] as string | undefined;
+  const exception = rule ? `; ${rule}` : '';
   const access =
     permissions === undefined
       ? 'Public.'
       : permissions.length > 0
-        ? `Requires one of: ${permissions.map((name) => `\`${name}\``).join(', ')}.`
-        : `Requires any valid credential${rule ? `; ${rule}` : ''}.`;
+        ? `Requires one of: ${permissions.map((name) => `\`${name}\``).join(', ')}${exception}.`
+        : `Requires any valid credential${exception}.`;
   operation.description = [operation.description, access].filter(Boolean).join('\n\n');
   if (permissions === undefined) operation.security = [];
   const responses = operation.responses;

@@ -10,8 +10,8 @@ import {
 } from '@bastion/common';
 import {
   ALL_PERMISSIONS,
+  assertMayGrant,
   isPermission,
-  missingPermissions,
   PERMISSION_DESCRIPTIONS,
   Principal,
 } from '@bastion/rbac';
@@ -52,7 +52,7 @@ export class RolesService {
 
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
     assertKnownPermissions(dto.permissions);
-    this.assertMayGrant(principal, dto.permissions);
+    assertMayGrant(principal, dto.permissions);
     try {
       return await this.dataSource.transaction(async (manager) => {
         if (await manager.existsBy(Role, { name: dto.name })) {
@@ -98,7 +98,7 @@ export class RolesService {
       if (added.length === 0 && removed.length === 0 && description === role.description) {
         return { role, holders: [] };
       }
-      this.assertMayGrant(principal, [...added, ...removed]);
+      assertMayGrant(principal, [...added, ...removed]);
       await manager.update(Role, { id, version: expected }, { description, permissions });
       const updated = await manager.findOneByOrFail(Role, { id });
       await this.audit.record(manager, {
@@ -143,14 +143,6 @@ export class RolesService {
     );
     if (errors.length > 0) throw new ValidationProblem(errors);
     return names.map((name) => byName.get(name) as Role);
-  }
-
-  /** Nobody hands out, or takes away, a permission they do not hold themselves. */
-  assertMayGrant(principal: Principal, permissions: Iterable<string>): void {
-    const missing = missingPermissions(principal.permissions, permissions);
-    if (missing.length > 0) {
-      throw new UsersException(UsersErrorCode.GrantExceedsCaller, missing.sort());
-    }
   }
 
   /**

@@ -26,7 +26,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
-import { Authenticated, CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
+import {
+  CurrentPrincipal,
+  Permission,
+  RequirePermissionOrSelf,
+  RequirePermissions,
+} from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
@@ -38,6 +43,8 @@ import { UsersService } from './users.service';
 const ETAG_HEADER = etagHeaderDoc('user', '"3"');
 const NOT_FOUND = 'No user has this id.';
 const DELETED = 'The user is deleted.';
+const GRANT_RULE =
+  'The user holds a permission you do not hold (`/grant-exceeds-caller`): nobody manages a user with more power than their own.';
 const REVOCATION_UNAVAILABLE =
   'The change is saved, but it could not be propagated to every instance (`/revocation-unavailable`); retry.';
 
@@ -74,7 +81,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  @Authenticated('`users:read`, or the caller themself')
+  @RequirePermissionOrSelf(Permission.UsersRead, 'or the caller themself')
   @ApiIdParam('user')
   @ApiOperation({ summary: 'Get a user' })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
@@ -89,13 +96,16 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @Authenticated('`users:write`, or the caller themself for `name` only')
+  @RequirePermissionOrSelf(
+    Permission.UsersWrite,
+    'without it, the caller themself may change only `name`',
+  )
   @ApiIdParam('user')
   @ApiIfMatch('user', '"3"')
   @ApiOperation({ summary: "Change a user's name or email" })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
   @ApiForbiddenResponse({
-    description: 'Another user without `users:write`, or your own email without it.',
+    description: `Another user without \`users:write\`, or your own email without it. ${GRANT_RULE}`,
   })
   @ApiNotFoundResponse({ description: NOT_FOUND })
   @ApiConflictResponse({ description: `${DELETED} Or the email belongs to another user.` })
@@ -119,6 +129,7 @@ export class UsersController {
   })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: GRANT_RULE })
   @ApiConflictResponse({ description: `${DELETED} Or yourself, or the last active admin.` })
   @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   async disable(
@@ -136,13 +147,15 @@ export class UsersController {
   @ApiOperation({ summary: 'Enable a disabled user' })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
+  @ApiForbiddenResponse({ description: GRANT_RULE })
   @ApiConflictResponse({ description: DELETED })
   @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   async enable(
+    @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserDto> {
-    return withEtag(reply, await this.users.enable(id));
+    return withEtag(reply, await this.users.enable(principal, id));
   }
 
   @Delete(':id')
@@ -156,6 +169,7 @@ export class UsersController {
   })
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiNotFoundResponse({ description: 'No user has this id, or it is already deleted.' })
+  @ApiForbiddenResponse({ description: GRANT_RULE })
   @ApiConflictResponse({ description: 'Yourself, or the last active admin.' })
   @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   remove(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<void> {
@@ -167,7 +181,8 @@ export class UsersController {
   @ApiIdParam('user')
   @ApiOperation({
     summary: "Set a user's roles",
-    description: 'You must hold every permission of every role added or removed, otherwise 403.',
+    description:
+      'You must hold every permission the user holds and every permission of the roles added, otherwise 403 `/grant-exceeds-caller`.',
   })
   @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
   @ApiBadRequestResponse({ description: 'Invalid body or unknown role name (`roles.<i>`).' })

@@ -9,7 +9,6 @@ export enum UsersErrorCode {
   CannotDeleteSelf = 'cannot-delete-self',
   LastAdmin = 'last-admin',
   SelfMayOnlyChangeName = 'self-may-only-change-name',
-  GrantExceedsCaller = 'grant-exceeds-caller',
   RoleNameTaken = 'role-name-taken',
   RoleBuiltIn = 'role-built-in',
   RoleInUse = 'role-in-use',
@@ -21,7 +20,7 @@ interface UsersErrorShape {
   detail: string;
 }
 
-function describe(code: UsersErrorCode, missing: string[]): UsersErrorShape {
+function describe(code: UsersErrorCode): UsersErrorShape {
   switch (code) {
     case UsersErrorCode.EmailTaken:
       return {
@@ -59,12 +58,6 @@ function describe(code: UsersErrorCode, missing: string[]): UsersErrorShape {
         title: 'Forbidden',
         detail: 'Without users:write you may change only your own name.',
       };
-    case UsersErrorCode.GrantExceedsCaller:
-      return {
-        status: HttpStatus.FORBIDDEN,
-        title: 'Grant exceeds your permissions',
-        detail: `You cannot grant or take away permissions you do not hold: ${missing.join(', ')}.`,
-      };
     case UsersErrorCode.RoleNameTaken:
       return {
         status: HttpStatus.CONFLICT,
@@ -87,12 +80,8 @@ function describe(code: UsersErrorCode, missing: string[]): UsersErrorShape {
 }
 
 export class UsersException extends ProblemException {
-  /** `missing` names the permissions a grant needed that the caller lacks. */
-  constructor(
-    readonly code: UsersErrorCode,
-    missing: string[] = [],
-  ) {
-    super({ ...describe(code, missing), slug: code });
+  constructor(readonly code: UsersErrorCode) {
+    super({ ...describe(code), slug: code });
   }
 }
 

@@ -8,7 +8,7 @@ import {
   preconditionFailed,
   versionFromIfMatch,
 } from '@bastion/common';
-import { holds, Permission, Principal } from '@bastion/rbac';
+import { assertMayGrant, assertMayManageHolder, holds, Permission, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AccessCache } from '../auth/access/access-cache';
 import { PasswordHasher } from '../auth/crypto/password-hasher';
@@ -67,7 +67,7 @@ export class UsersService {
       return await this.dataSource.transaction(async (manager) => {
         const roles = await this.roles.findByNames(manager, dto.roles ?? [DEFAULT_ROLE], 'roles');
         // The default role too: creating a user one can log in as must not grant more than one holds.
-        this.roles.assertMayGrant(principal, permissionsOf(roles));
+        assertMayGrant(principal, permissionsOf(roles));
         if (await this.users.emailTaken(manager, dto.email)) {
           throw new UsersException(UsersErrorCode.EmailTaken);
         }
@@ -108,6 +108,7 @@ export class UsersService {
     try {
       return await this.dataSource.transaction(async (manager) => {
         const user = await this.users.lockLive(manager, id);
+        assertMayManageHolder(principal, permissionsOf(user.roles));
         if (user.version !== expected) throw preconditionFailed();
         const changes: Partial<Pick<User, 'name' | 'email'>> = {};
         if (dto.name !== undefined && dto.name !== user.name) changes.name = dto.name;
@@ -138,6 +139,7 @@ export class UsersService {
     if (isSelf(principal, id)) throw new UsersException(UsersErrorCode.CannotDisableSelf);
     const outcome = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.lockLive(manager, id);
+      assertMayManageHolder(principal, permissionsOf(user.roles));
       if (user.status === UserStatus.Disabled) return { user, revoked: [] };
       if (hasRole(user, ADMIN_ROLE)) await this.roles.assertAnotherActiveAdmin(manager, id);
       await manager.update(User, { id }, { status: UserStatus.Disabled });
@@ -156,9 +158,10 @@ export class UsersService {
     return toUserDto(outcome.user);
   }
 
-  async enable(id: string): Promise<UserDto> {
+  async enable(principal: Principal, id: string): Promise<UserDto> {
     const user = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.lockLive(manager, id);
+      assertMayManageHolder(principal, permissionsOf(current.roles));
       if (current.status === UserStatus.Active) return current;
       await manager.update(User, { id }, { status: UserStatus.Active });
       await this.audit.record(manager, {
@@ -178,6 +181,7 @@ export class UsersService {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.lock(manager, id);
       if (!user || user.status === UserStatus.Deleted) throw new NotFoundProblem('User');
+      assertMayManageHolder(principal, permissionsOf(user.roles));
       if (user.status === UserStatus.Active && hasRole(user, ADMIN_ROLE)) {
         await this.roles.assertAnotherActiveAdmin(manager, id);
       }
@@ -227,11 +231,13 @@ export class UsersService {
   async setRoles(principal: Principal, id: string, dto: SetUserRolesDto): Promise<UserDto> {
     const user = await this.dataSource.transaction(async (manager) => {
       const current = await this.users.lockLive(manager, id);
+      assertMayManageHolder(principal, permissionsOf(current.roles));
       const wanted = await this.roles.findByNames(manager, dto.roles, 'roles');
       const added = wanted.filter((role) => !hasRole(current, role.name));
       const removed = current.roles.filter((role) => !dto.roles.includes(role.name));
       if (added.length === 0 && removed.length === 0) return current;
-      this.roles.assertMayGrant(principal, permissionsOf([...added, ...removed]));
+      // What is removed the user holds, and that was checked above.
+      assertMayGrant(principal, permissionsOf(added));
       if (
         current.status === UserStatus.Active &&
         removed.some((role) => role.name === ADMIN_ROLE)

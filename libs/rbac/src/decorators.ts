@@ -48,6 +48,20 @@ export function RequirePermissions(...permissions: [Permission, ...Permission[]]
   );
 }
 
+/**
+ * The caller needs `permission`, unless acting on themself as far as `self` says. The guard lets
+ * every authenticated caller through and the service applies the permission or the exception; the
+ * OpenAPI document names the permission (`x-permissions`) and the exception (`x-permission-rule`).
+ */
+export function RequirePermissionOrSelf(permission: Permission, self: string) {
+  return applyDecorators(
+    SetMetadata(REQUIRED_PERMISSIONS, []),
+    ApiExtension('x-permissions', [permission]),
+    ApiExtension('x-permission-rule', self),
+    ...authenticatedDocs(),
+  );
+}
+
 /** Any authenticated caller; the service decides what they may see (e.g. only themselves). */
 export function Authenticated(rule?: string) {
   return applyDecorators(

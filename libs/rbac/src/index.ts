@@ -3,3 +3,4 @@ export * from './principal';
 export * from './ownership-scope';
 export * from './decorators';
 export * from './permissions.guard';
+export * from './grant-rule';

@@ -2,7 +2,7 @@ import { Controller, Get, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ForbiddenProblem } from '@bastion/common';
-import { Authenticated, Public, RequirePermissions } from './decorators';
+import { Authenticated, Public, RequirePermissionOrSelf, RequirePermissions } from './decorators';
 import { expandPermissions, Permission } from './permission';
 import { PermissionsGuard } from './permissions.guard';
 import { Principal } from './principal';
@@ -36,6 +36,12 @@ class ThingsController {
   @Get('me')
   me(): string {
     return 'me';
+  }
+
+  @RequirePermissionOrSelf(Permission.UsersRead, 'or the caller themself')
+  @Get('users/:id')
+  user(): string {
+    return 'user';
   }
 }
 
@@ -131,6 +137,11 @@ describe('PermissionsGuard', () => {
 
   it('lets any authenticated principal through an @Authenticated route', () => {
     expect(canActivate(ThingsController, proto.me, principalWith([]))).toBe(true);
+  });
+
+  it('leaves a @RequirePermissionOrSelf route to the service, for a principal only', () => {
+    expect(canActivate(ThingsController, proto.user, principalWith([]))).toBe(true);
+    expect(() => canActivate(ThingsController, proto.user)).toThrow(ForbiddenProblem);
   });
 
   it('refuses an @Authenticated route without a principal', () => {

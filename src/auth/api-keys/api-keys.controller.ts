@@ -35,7 +35,7 @@ export class ApiKeysController {
   @ApiOperation({
     summary: 'Create an API key (the key is shown only in this response)',
     description:
-      'The key acts for the caller and may carry only permissions the caller holds (403 `/permissions-not-held` otherwise). Only a signed-in user can create keys: an API key gets 403 `/api-key-cannot-mint-keys`.',
+      'The key acts for the caller and may carry only permissions the caller holds (403 `/grant-exceeds-caller` otherwise). Only a signed-in user can create keys: an API key gets 403 `/api-key-cannot-mint-keys`.',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   create(

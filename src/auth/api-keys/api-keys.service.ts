@@ -9,7 +9,7 @@ import {
   timestampCursorSql,
   toPage,
 } from '@bastion/common';
-import { missingPermissions, Principal } from '@bastion/rbac';
+import { assertMayGrant, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../../audit/audit-writer.service';
 import { AccessCache } from '../access/access-cache';
 import { API_KEY_PREFIX } from '../access/access-resolver.service';
@@ -42,9 +42,7 @@ export class ApiKeysService {
 
   async create(principal: Principal, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     if (principal.type !== 'user') throw new AuthException(AuthErrorCode.ApiKeyCannotMintKeys);
-    if (missingPermissions(principal.permissions, dto.permissions).length > 0) {
-      throw new AuthException(AuthErrorCode.PermissionsNotHeld);
-    }
+    assertMayGrant(principal, dto.permissions);
     const prefix = randomAlphanumeric(PREFIX_LENGTH);
     const secret = randomToken(SECRET_BYTES);
     const permissions = [...new Set(dto.permissions)].sort();
