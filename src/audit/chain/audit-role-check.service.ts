@@ -26,7 +26,7 @@ export class AuditRoleCheck implements OnApplicationBootstrap {
       { reasons },
       `AUDIT LOG NOT PROTECTED FROM THE SERVER'S DATABASE ROLE: ${reasons.join('; ')}. ` +
         'Run migrations as an owner role (MIGRATION_DATABASE_URL) and the server as a role that ' +
-        'owns nothing (DATABASE_URL); see the README, "Database roles".',
+        'owns nothing (DATABASE_URL); see docs/audit.md, "Database roles".',
     );
   }
 
