@@ -1,10 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AdvisoryLock } from './advisory-locks';
 import { createDataSource, DatabaseConnectionOptions, isEmbedded } from './data-source';
-
-// One key for every instance: concurrent starts apply migrations one at a time.
-const MIGRATION_LOCK_KEY = 7_401_337;
 
 /** Applies pending migrations; on shared PostgreSQL, under an advisory lock. */
 export async function applyMigrations(dataSource: DataSource): Promise<void> {
@@ -15,10 +13,10 @@ export async function applyMigrations(dataSource: DataSource): Promise<void> {
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
-    await lockHolder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await lockHolder.query('SELECT pg_advisory_lock($1)', [AdvisoryLock.Migrations]);
     await dataSource.runMigrations({ transaction: 'each' });
   } finally {
-    await lockHolder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    await lockHolder.query('SELECT pg_advisory_unlock($1)', [AdvisoryLock.Migrations]);
     await lockHolder.release();
   }
 }
