@@ -1,3 +1,4 @@
+import { COMMON_PASSWORD_MESSAGE } from '../libs/common/src';
 import { UserStatus } from '../src/users/entities/user.entity';
 import {
   auditText,
@@ -364,6 +365,21 @@ describe('auth: login, sessions, sign-up, password', () => {
       ]);
     });
 
+    it('refuses one of the most common passwords as the new one (400 on newPassword)', async () => {
+      const user = await newUser(api.dataSource);
+      const session = await clientOf(api).login(user);
+      const response = await api
+        .http()
+        .post('/v1/auth/password')
+        .set(session.auth)
+        .send({ currentPassword: user.password, newPassword: 'Qwerty123456' })
+        .expect(400);
+      expect(response.body.errors).toEqual([
+        { field: 'newPassword', message: COMMON_PASSWORD_MESSAGE },
+      ]);
+      await clientOf(api).login(user);
+    });
+
     it('is refused to an API key (403)', async () => {
       const admin = await login(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
       const apiKey = await newApiKey(api, admin.auth, ['users:read']);
@@ -449,6 +465,21 @@ describe('auth: login, sessions, sign-up, password', () => {
         .send({ email: 'not-an-email', password: 'short', name: 'X' })
         .expect(400);
       expect(errorFields(response.body).sort()).toEqual(['email', 'password']);
+    });
+
+    it('refuses one of the most common passwords (400 on password) and creates nobody', async () => {
+      const response = await signup
+        .http()
+        .post('/v1/auth/register')
+        .send({ email: 'common@example.com', password: '123qweasdzxc', name: 'Common' })
+        .expect(400);
+      expect(response.body.errors).toEqual([
+        { field: 'password', message: COMMON_PASSWORD_MESSAGE },
+      ]);
+      const [{ count }] = await signup.dataSource.query(
+        `SELECT count(*)::int AS count FROM users WHERE email = 'common@example.com'`,
+      );
+      expect(count).toBe(0);
     });
 
     it('answers 409 for an email that is taken, whatever its case', async () => {

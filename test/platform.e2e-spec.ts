@@ -105,13 +105,19 @@ describe('platform: errors, request ids, health, docs', () => {
     await api.http().get('/v1/auth/me').set('authorization', 'Bearer not-a-jwt').expect(401);
   });
 
-  it('accepts only a valid access token, signed with the key, unexpired, as a bearer', async () => {
+  it('accepts only a valid access token, signed with the key, unexpired, for this API, as a bearer', async () => {
     const user = await signedIn(api);
     // Its own address: the refused tokens count as failed authentications.
     const client = clientOf(api);
     const sign = createSigner({ key: api.app.get(AppConfig).auth.jwtSecret, algorithm: 'HS256' });
     const claims = createDecoder()(user.accessToken) as { sub: string; sid: string };
-    const access = { sub: claims.sub, sid: claims.sid, typ: 'access' };
+    const access = {
+      sub: claims.sub,
+      sid: claims.sid,
+      typ: 'access',
+      iss: 'bastion',
+      aud: 'bastion-api',
+    };
     const unsigned = (payload: object) =>
       [{ alg: 'none', typ: 'JWT' }, payload]
         .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
@@ -123,6 +129,10 @@ describe('platform: errors, request ids, health, docs', () => {
       expired: `Bearer ${sign({ ...access, exp: Math.floor(Date.now() / 1000) - 5 })}`,
       'not an access token': `Bearer ${sign({ ...access, typ: 'refresh' })}`,
       'alg none': `Bearer ${unsigned(access)}`,
+      'no issuer': `Bearer ${sign({ ...access, iss: undefined })}`,
+      'another issuer': `Bearer ${sign({ ...access, iss: 'another-service' })}`,
+      'no audience': `Bearer ${sign({ ...access, aud: undefined })}`,
+      'another audience': `Bearer ${sign({ ...access, aud: 'another-api' })}`,
     };
     for (const [reason, authorization] of Object.entries(refused)) {
       const response = await client.get('/v1/auth/me').set('authorization', authorization);

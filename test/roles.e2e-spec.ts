@@ -18,6 +18,9 @@ function fieldsOf(response: Response): string[] {
 
 const uniqueName = (stem: string) => `${stem}-${randomUUID().slice(0, 8)}`;
 
+/** Byte order, as both lists sort by name whatever the database's locale. */
+const byteOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 describe('roles and permissions', () => {
   let env: TestEnvironment;
   let api: TestInstance;
@@ -55,17 +58,77 @@ describe('roles and permissions', () => {
       signedIn(api, ['manager']),
       signedIn(api, [makerRole.name]),
     ]);
-    const roles = await api.http().get('/v1/roles').set(admin.auth).expect(200);
+    const roles = await api.http().get('/v1/roles?limit=100').set(admin.auth).expect(200);
     builtIn = Object.fromEntries((roles.body.data as RoleBody[]).map((role) => [role.name, role]));
   });
   afterAll(() => env.close());
 
+  /** Every item of a list, walked page by page; `between` runs after each page but the last. */
+  async function walk<T>(
+    path: string,
+    limit: number,
+    between: () => Promise<void> = async () => undefined,
+  ): Promise<{ items: T[]; pageSizes: number[] }> {
+    const items: T[] = [];
+    const pageSizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const response = await api
+        .http()
+        .get(`${path}?limit=${limit}${query}`)
+        .set(admin.auth)
+        .expect(200);
+      expect(Object.keys(response.body).sort()).toEqual(['data', 'nextCursor']);
+      items.push(...(response.body.data as T[]));
+      pageSizes.push((response.body.data as T[]).length);
+      cursor = response.body.nextCursor as string | null;
+      if (cursor !== null) await between();
+    } while (cursor !== null);
+    return { items, pageSizes };
+  }
+
+  describe.each(['/v1/permissions', '/v1/roles'])('%s as a list', (path) => {
+    const timeCursor = Buffer.from(
+      JSON.stringify(['2030-01-01T00:00:00.000000Z', randomUUID()]),
+    ).toString('base64url');
+    it.each([
+      ['limit=0', 'limit=0', 'limit'],
+      ['limit=101', 'limit=101', 'limit'],
+      ['limit=ten', 'limit=ten', 'limit'],
+      ['a malformed cursor', 'cursor=not-a-cursor', 'cursor'],
+      ['the cursor of a list ordered by time', `cursor=${timeCursor}`, 'cursor'],
+    ])('refuses %s (400 naming the field)', async (_case, query, field) => {
+      const response = await api.http().get(`${path}?${query}`).set(admin.auth).expect(400);
+      expect(response.body.errors).toEqual([{ field, message: expect.any(String) }]);
+    });
+
+    it('answers at most 20 items without a limit', async () => {
+      const response = await api.http().get(path).set(admin.auth).expect(200);
+      expect((response.body.data as unknown[]).length).toBeLessThanOrEqual(20);
+    });
+  });
+
   describe('GET /v1/permissions', () => {
-    it('lists the whole catalogue with descriptions', async () => {
-      const response = await api.http().get('/v1/permissions').set(auditor.auth).expect(200);
-      expect(response.body.data).toEqual(
-        ALL_PERMISSIONS.map((name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] })),
+    it('pages through the whole catalogue by name, each permission once', async () => {
+      const { items, pageSizes } = await walk('/v1/permissions', 5);
+      const names = [...ALL_PERMISSIONS].sort(byteOrder);
+      expect(items).toEqual(
+        names.map((name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] })),
       );
+      expect(pageSizes).toEqual([5, 5, 5, 5, 1]);
+      const all = await api.http().get('/v1/permissions?limit=100').set(auditor.auth).expect(200);
+      expect(all.body).toEqual({ data: items, nextCursor: null });
+    });
+
+    it('refuses a role cursor', async () => {
+      const roles = await api.http().get('/v1/roles?limit=1').set(admin.auth).expect(200);
+      const response = await api
+        .http()
+        .get(`/v1/permissions?cursor=${roles.body.nextCursor as string}`)
+        .set(admin.auth)
+        .expect(400);
+      expect(response.body.errors).toEqual([{ field: 'cursor', message: expect.any(String) }]);
     });
 
     it('needs a credential and roles:read', async () => {
@@ -102,6 +165,25 @@ describe('roles and permissions', () => {
       });
     });
 
+    it('pages through every role by name, each once, while roles are created', async () => {
+      const before = await api.http().get('/v1/roles?limit=100').set(admin.auth).expect(200);
+      const existing = (before.body.data as RoleBody[]).map((role) => role.name);
+      expect(existing).toEqual([...existing].sort(byteOrder));
+      expect(before.body.nextCursor).toBeNull();
+      // Created once the walk is past the first page: one sorts before where it stands, one after.
+      const early = `a-${randomUUID().slice(0, 8)}`;
+      const late = `zz-${randomUUID().slice(0, 8)}`;
+      let created = false;
+      const { items, pageSizes } = await walk<RoleBody>('/v1/roles', 1, async () => {
+        if (created) return;
+        created = true;
+        await createRole(['users:read'], early);
+        await createRole(['users:read'], late);
+      });
+      expect(items.map((role) => role.name)).toEqual([...existing, late].sort(byteOrder));
+      expect(pageSizes.every((size) => size === 1)).toBe(true);
+    });
+
     it('needs a credential and roles:read', async () => {
       await api.http().get('/v1/roles').expect(401);
       await api.http().get('/v1/roles').set(manager.auth).expect(403);
@@ -130,7 +212,7 @@ describe('roles and permissions', () => {
       });
       expect(response.headers.etag).toBe('"1"');
       await expectAudit(response, 'role.created');
-      const listed = await api.http().get('/v1/roles').set(admin.auth).expect(200);
+      const listed = await api.http().get('/v1/roles?limit=100').set(admin.auth).expect(200);
       expect((listed.body.data as RoleBody[]).map((role) => role.name)).toContain(name);
     });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { ALL_PERMISSIONS } from '@bastion/rbac';
+import { COMMON_PASSWORD_MESSAGE } from '../libs/common/src';
 import { UserStatus } from '../src/users/entities/user.entity';
 import {
   auditActionsOf,
@@ -280,10 +281,33 @@ describe('users', () => {
       ]);
     });
 
+    it('refuses one of the most common passwords (400 on password) and creates nobody', async () => {
+      for (const password of ['qwerty123456', '123QWEasdzxc']) {
+        const input = { ...body(), password };
+        const response = await api.http().post('/v1/users').set(admin.auth).send(input).expect(400);
+        expect(response.body.errors).toEqual([
+          { field: 'password', message: COMMON_PASSWORD_MESSAGE },
+        ]);
+        const [{ count }] = await api.dataSource.query(
+          'SELECT count(*)::int AS count FROM users WHERE email = $1',
+          [input.email.toLowerCase()],
+        );
+        expect(count).toBe(0);
+      }
+    });
+
     it('needs a credential and users:write', async () => {
       await api.http().post('/v1/users').send(body()).expect(401);
       await api.http().post('/v1/users').set(customer.auth).send(body()).expect(403);
       await api.http().post('/v1/users').set(auditor.auth).send(body()).expect(403);
+    });
+  });
+
+  describe('the first admin (ADMIN_PASSWORD)', () => {
+    it('is refused as one of the most common passwords: the app does not start', async () => {
+      await expect(env.start({ ADMIN_PASSWORD: 'qwerty123456' })).rejects.toThrow(
+        /^\s*ADMIN_PASSWORD is one of the most commonly used passwords/m,
+      );
     });
   });
 

@@ -90,6 +90,7 @@ describe('loadAppConfig', () => {
       ['SIGNUP_ENABLED', { SIGNUP_ENABLED: 'maybe' }],
       ['DATA_ENCRYPTION_KEY', { DATA_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }],
+      ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'Qwerty123456' }],
       ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
       ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
       ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '0' }],
@@ -101,6 +102,12 @@ describe('loadAppConfig', () => {
 
       expect(error.name).toBe('ConfigurationError');
       expect(error.message).toMatch(new RegExp(`^\\s*${variable} `, 'm'));
+    });
+
+    it('says why a common ADMIN_PASSWORD is refused', () => {
+      expect(loadError({ ADMIN_PASSWORD: '123qweasdzxc' }).message).toMatch(
+        /^\s*ADMIN_PASSWORD is one of the most commonly used passwords/m,
+      );
     });
 
     it('reports every bad variable at once', () => {

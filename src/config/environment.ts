@@ -11,6 +11,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { NotCommonPassword } from '@bastion/common';
 
 const DURATION = /^\d+(ms|s|m|h|d)?$/;
 const toInt = ({ value }: { value: unknown }) =>
@@ -66,6 +67,7 @@ export class Environment {
   @IsOptional()
   @IsString()
   @MinLength(12, { message: 'must be at least 12 characters' })
+  @NotCommonPassword()
   ADMIN_PASSWORD?: string;
 
   @Transform(toBoolean)

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { AdvisoryLock } from '@bastion/database';
 import { AuditWriter, SYSTEM_ACTOR } from '../audit/audit-writer.service';
 import { PasswordHasher } from '../auth/crypto/password-hasher';
 import { AppConfig } from '../config/app-config';
@@ -9,8 +10,6 @@ import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
 
 const DEFAULT_ADMIN_EMAIL = 'admin@bastion.local';
-// Concurrent first starts of several instances create one admin, not one each.
-const BOOTSTRAP_LOCK_KEY = 7_401_338;
 
 /** On start, creates the first admin when none exists (API.md, Configuration). */
 @Injectable()
@@ -30,7 +29,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     const password = this.config.admin.password ?? (generated as string);
     const passwordHash = await this.hasher.hash(password);
     const created = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_KEY]);
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [AdvisoryLock.AdminBootstrap]);
       const adminRole = await manager.findOneByOrFail(Role, { name: 'admin' });
       const admins = await manager
         .createQueryBuilder(User, 'user')

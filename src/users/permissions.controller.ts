@@ -1,7 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PageQueryDto } from '@bastion/common';
+import type { Page } from '@bastion/common';
 import { Permission, RequirePermissions } from '@bastion/rbac';
-import { PermissionListDto } from './dto/permission.dto';
+import { PermissionDto, PermissionPageDto } from './dto/permission.dto';
 import { RolesService } from './roles.service';
 
 @ApiTags('roles')
@@ -12,8 +14,9 @@ export class PermissionsController {
   @Get()
   @RequirePermissions(Permission.RolesRead)
   @ApiOperation({ summary: 'List the permission catalogue that roles are made of' })
-  @ApiOkResponse({ type: PermissionListDto, description: 'Every permission, in catalogue order.' })
-  list(): PermissionListDto {
-    return this.roles.permissionCatalogue();
+  @ApiOkResponse({ type: PermissionPageDto, description: 'One page of permissions, by name.' })
+  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor` or unknown parameter.' })
+  list(@Query() query: PageQueryDto): Page<PermissionDto> {
+    return this.roles.permissionCatalogue(query);
   }
 }

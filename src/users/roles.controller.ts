@@ -8,6 +8,7 @@ import {
   HttpStatus,
   Patch,
   Post,
+  Query,
   Res,
 } from '@nestjs/common';
 import {
@@ -22,11 +23,19 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, withEtag } from '@bastion/common';
+import {
+  ApiIdParam,
+  ApiIfMatch,
+  etagHeaderDoc,
+  IdParam,
+  Page,
+  PageQueryDto,
+  withEtag,
+} from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateRoleDto } from './dto/create-role.dto';
-import { RoleDto, RoleListDto } from './dto/role.dto';
+import { RoleDto, RolePageDto } from './dto/role.dto';
 import { UpdateRoleDto } from './dto/update-role.dto';
 import { RolesService } from './roles.service';
 
@@ -43,9 +52,10 @@ export class RolesController {
   @Get()
   @RequirePermissions(Permission.RolesRead)
   @ApiOperation({ summary: 'List roles, built-in and custom, by name' })
-  @ApiOkResponse({ type: RoleListDto, description: 'Every role, by name.' })
-  list(): Promise<RoleListDto> {
-    return this.roles.list();
+  @ApiOkResponse({ type: RolePageDto, description: 'One page of roles, by name.' })
+  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor` or unknown parameter.' })
+  list(@Query() query: PageQueryDto): Promise<Page<RoleDto>> {
+    return this.roles.list(query);
   }
 
   @Post()

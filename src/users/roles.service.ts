@@ -2,9 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import {
+  CursorShape,
+  decodeKeysetCursor,
   FieldError,
   NotFoundProblem,
+  Page,
+  PageQueryDto,
   preconditionFailed,
+  toPage,
+  UUID_PATTERN,
   ValidationProblem,
   versionFromIfMatch,
 } from '@bastion/common';
@@ -17,9 +23,9 @@ import {
 } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
 import { AccessCache } from '../auth/access/access-cache';
-import { CreateRoleDto } from './dto/create-role.dto';
-import { PermissionListDto } from './dto/permission.dto';
-import { RoleDto, RoleListDto, toRoleDto } from './dto/role.dto';
+import { CreateRoleDto, ROLE_NAME_PATTERN } from './dto/create-role.dto';
+import { PermissionDto } from './dto/permission.dto';
+import { RoleDto, toRoleDto } from './dto/role.dto';
 import { UpdateRoleDto } from './dto/update-role.dto';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
@@ -31,6 +37,14 @@ export const ADMIN_ROLE = 'admin';
 const ROLE_NAME_INDEX = 'roles_name_key';
 const USER_ROLES_ROLE_FK = 'user_roles_role_id_fkey';
 
+// Both lists go by name in byte order ("C"): the same on every database locale, and the order in
+// which JavaScript compares the permission names.
+const PERMISSIONS_BY_NAME = [...ALL_PERMISSIONS].sort();
+// A permission's name is its identity, so its cursor carries the name as both key and id.
+const PERMISSION_NAME = /^[a-z]+(:[a-z]+)*$/;
+const PERMISSION_CURSOR: CursorShape = { key: PERMISSION_NAME, id: PERMISSION_NAME };
+const ROLE_CURSOR: CursorShape = { key: ROLE_NAME_PATTERN, id: UUID_PATTERN };
+
 @Injectable()
 export class RolesService {
   constructor(
@@ -39,15 +53,35 @@ export class RolesService {
     private readonly audit: AuditWriter,
   ) {}
 
-  permissionCatalogue(): PermissionListDto {
-    return {
-      data: ALL_PERMISSIONS.map((name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] })),
-    };
+  permissionCatalogue(query: PageQueryDto): Page<PermissionDto> {
+    const after = query.cursor ? decodeKeysetCursor(query.cursor, PERMISSION_CURSOR).key : null;
+    const names = PERMISSIONS_BY_NAME.filter((name: string) => after === null || name > after);
+    return toPage(
+      names.slice(0, query.limit + 1),
+      query.limit,
+      (name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] }),
+      (name) => ({ key: name, id: name }),
+    );
   }
 
-  async list(): Promise<RoleListDto> {
-    const roles = await this.dataSource.getRepository(Role).find({ order: { name: 'ASC' } });
-    return { data: roles.map(toRoleDto) };
+  async list(query: PageQueryDto): Promise<Page<RoleDto>> {
+    const builder = this.dataSource
+      .getRepository(Role)
+      .createQueryBuilder('role')
+      .orderBy('role.name COLLATE "C"', 'ASC')
+      .addOrderBy('role.id', 'ASC')
+      .limit(query.limit + 1);
+    if (query.cursor) {
+      const after = decodeKeysetCursor(query.cursor, ROLE_CURSOR);
+      builder.where('(role.name COLLATE "C", role.id) > (:name, CAST(:id AS uuid))', {
+        name: after.key,
+        id: after.id,
+      });
+    }
+    return toPage(await builder.getMany(), query.limit, toRoleDto, (role) => ({
+      key: role.name,
+      id: role.id,
+    }));
   }
 
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {

@@ -1,6 +1,7 @@
 export * from './problem/problem';
 export * from './problem/problem-details.filter';
 export * from './validation/validation.pipe';
+export * from './validation/common-password';
 export * from './http/request-id';
 export * from './http/etag';
 export * from './http/id-param';

@@ -1,11 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AdvisoryLock } from './advisory-locks';
 import { createDataSource, DatabaseConnectionOptions, isEmbedded } from './data-source';
 import { grantRuntimePrivileges } from './runtime-role';
-
-// One key for every instance: concurrent starts apply migrations one at a time.
-const MIGRATION_LOCK_KEY = 7_401_337;
 
 /**
  * Applies pending migrations; on shared PostgreSQL, under an advisory lock, followed (still under
@@ -22,11 +20,11 @@ export async function applyMigrations(
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
-    await lockHolder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await lockHolder.query('SELECT pg_advisory_lock($1)', [AdvisoryLock.Migrations]);
     await dataSource.runMigrations({ transaction: 'each' });
     await afterwards?.();
   } finally {
-    await lockHolder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    await lockHolder.query('SELECT pg_advisory_unlock($1)', [AdvisoryLock.Migrations]);
     await lockHolder.release();
   }
 }

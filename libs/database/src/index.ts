@@ -1,3 +1,4 @@
+export * from './advisory-locks';
 export * from './data-source';
 export * from './database.module';
 export * from './embedded-postgres';

@@ -1,9 +1,7 @@
 import { EntityManager } from 'typeorm';
+import { AdvisoryLock } from '@bastion/database';
 import { AuditEventRow, EVENT_COLUMNS } from '../audit-event-row';
 import { Checkpoint } from './checkpoint-signer';
-
-// One key for every instance (distinct from the migration lock): one sealer at a time.
-const SEALER_LOCK_KEY = 7_401_338;
 
 /** Bounds on `occurred_at`, both included: ISO 8601 text, microseconds kept. */
 export interface TimeRange {
@@ -50,13 +48,13 @@ export class ChainStore {
   async tryLockSealer(manager: EntityManager): Promise<boolean> {
     const [row] = await manager.query<{ locked: boolean }[]>(
       'SELECT pg_try_advisory_xact_lock($1) AS locked',
-      [SEALER_LOCK_KEY],
+      [AdvisoryLock.AuditSealer],
     );
     return row.locked;
   }
 
   async lockSealer(manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [SEALER_LOCK_KEY]);
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [AdvisoryLock.AuditSealer]);
   }
 
   /** Committed, unsealed events written at least `settleMs` ago, oldest first. */

@@ -10,6 +10,11 @@ export interface AccessTokenClaims {
   typ: 'access';
 }
 
+// Who issued a token and whom it is for: a token that another service signed with a shared key, or
+// that this key signed for another audience, is not an access token of this API.
+export const ACCESS_TOKEN_ISSUER = 'bastion';
+export const ACCESS_TOKEN_AUDIENCE = 'bastion-api';
+
 // Verified tokens remembered, each until its own expiry at the latest: a hit skips the HMAC and
 // the JSON decoding, which were a tenth of a read's CPU. Revocation does not depend on it: the
 // session is checked on every request.
@@ -29,7 +34,10 @@ function isVerifiedClaims(payload: unknown): payload is VerifiedClaims {
   );
 }
 
-/** Signs and verifies access tokens: HS256 with JWT_SECRET, valid for JWT_ACCESS_TTL. */
+/**
+ * Signs and verifies access tokens: HS256 with JWT_SECRET, valid for JWT_ACCESS_TTL, issued by
+ * `ACCESS_TOKEN_ISSUER` for `ACCESS_TOKEN_AUDIENCE`.
+ */
 @Injectable()
 export class AccessTokens {
   private readonly signer: (claims: AccessTokenClaims & { jti: string }) => string;
@@ -45,10 +53,16 @@ export class AccessTokens {
       key,
       algorithm: 'HS256',
       expiresIn: config.auth.accessTtlSeconds * 1000,
+      iss: ACCESS_TOKEN_ISSUER,
+      aud: ACCESS_TOKEN_AUDIENCE,
     });
     this.verifier = createVerifier({
       key,
       algorithms: ['HS256'],
+      allowedIss: ACCESS_TOKEN_ISSUER,
+      allowedAud: ACCESS_TOKEN_AUDIENCE,
+      // fast-jwt checks only the claims present: without this, leaving them out would pass.
+      requiredClaims: ['iss', 'aud'],
       cache: VERIFIED_TOKENS_CACHED,
     });
   }
@@ -57,7 +71,7 @@ export class AccessTokens {
     return this.signer({ ...claims, jti: randomToken(12) });
   }
 
-  /** The claims of a valid access token (signature, expiry and type checked), else null. */
+  /** The claims of a valid access token (signature, expiry, issuer, audience, type), else null. */
   verify(token: string): AccessTokenClaims | null {
     const last = this.lastVerified;
     // fast-jwt's rule: valid up to and including the expiry's millisecond.

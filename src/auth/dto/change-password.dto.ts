@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
+import { NotCommonPassword } from '@bastion/common';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './register.dto';
 
 export class ChangePasswordDto {
@@ -12,9 +13,11 @@ export class ChangePasswordDto {
     example: 'a new and even longer passphrase',
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_LENGTH,
+    description: 'Not one of the most commonly used passwords.',
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxLength(PASSWORD_MAX_LENGTH)
+  @NotCommonPassword()
   newPassword!: string;
 }

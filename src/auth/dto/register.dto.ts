@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
+import { NotCommonPassword } from '@bastion/common';
 
 const trimmed = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.trim() : value;
@@ -20,10 +21,12 @@ export class RegisterDto {
     example: 'correct horse battery staple',
     minLength: PASSWORD_MIN_LENGTH,
     maxLength: PASSWORD_MAX_LENGTH,
+    description: 'Not one of the most commonly used passwords.',
   })
   @IsString()
   @MinLength(PASSWORD_MIN_LENGTH)
   @MaxLength(PASSWORD_MAX_LENGTH)
+  @NotCommonPassword()
   password!: string;
 
   @ApiProperty({ example: 'Ada Lovelace', minLength: 1, maxLength: 200 })

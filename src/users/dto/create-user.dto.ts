@@ -11,6 +11,8 @@ import {
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { NotCommonPassword } from '@bastion/common';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/dto/register.dto';
 
 export const trimmed = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
@@ -32,10 +34,16 @@ export class CreateUserDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', minLength: 12, maxLength: 1024 })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: PASSWORD_MIN_LENGTH,
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: 'Not one of the most commonly used passwords.',
+  })
   @IsString()
-  @MinLength(12)
-  @MaxLength(1024)
+  @MinLength(PASSWORD_MIN_LENGTH)
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  @NotCommonPassword()
   password!: string;
 
   @ApiPropertyOptional({

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageMetaDto } from '@bastion/common';
 import { Permission } from '@bastion/rbac';
 
 export class PermissionDto {
@@ -9,7 +10,7 @@ export class PermissionDto {
   description!: string;
 }
 
-export class PermissionListDto {
+export class PermissionPageDto extends PageMetaDto {
   @ApiProperty({ type: [PermissionDto] })
   data!: PermissionDto[];
 }

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PageMetaDto } from '@bastion/common';
 import { Permission } from '@bastion/rbac';
 import { Role } from '../entities/role.entity';
 
@@ -28,7 +29,7 @@ export class RoleDto {
   updatedAt!: string;
 }
 
-export class RoleListDto {
+export class RolePageDto extends PageMetaDto {
   @ApiProperty({ type: [RoleDto] })
   data!: RoleDto[];
 }

@@ -1,5 +1,5 @@
 import { ValidationProblem } from '../problem/problem';
-import { decodeCursor, encodeCursor, KeysetCursor, toPage } from './pagination';
+import { decodeCursor, decodeKeysetCursor, encodeCursor, KeysetCursor, toPage } from './pagination';
 
 function cursorError(raw: string): ValidationProblem {
   try {
@@ -48,6 +48,27 @@ describe('cursors', () => {
     expect(error.getStatus()).toBe(400);
     expect(error.errors).toEqual([{ field: 'cursor', message: expect.any(String) as string }]);
   });
+});
+
+describe('decodeKeysetCursor', () => {
+  const shape = { key: /^[a-z]+$/, id: /^\d+$/ };
+
+  it('decodes a cursor of the shape asked for', () => {
+    expect(decodeKeysetCursor(encodeCursor({ key: 'ada', id: '42' }), shape)).toEqual({
+      key: 'ada',
+      id: '42',
+    });
+  });
+
+  it.each([
+    ['key', { key: 'Ada', id: '42' }],
+    ['id', { key: 'ada', id: 'x42' }],
+  ])(
+    'refuses a cursor whose %s has another shape, as a 400 on the field cursor',
+    (_part, cursor) => {
+      expect(() => decodeKeysetCursor(encodeCursor(cursor), shape)).toThrow(ValidationProblem);
+    },
+  );
 });
 
 describe('toPage', () => {

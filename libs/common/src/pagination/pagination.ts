@@ -41,9 +41,15 @@ export interface KeysetCursor {
   id: string;
 }
 
+/** What a list's cursors look like: anything else is not a cursor it issued. */
+export interface CursorShape {
+  key: RegExp;
+  id: RegExp;
+}
+
 // Microsecond precision: a millisecond key would skip or repeat rows created in the same ms.
 const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** SQL giving a timestamptz column as a cursor key: UTC text with microseconds. */
 export function timestampCursorSql(column: string): string {
@@ -52,8 +58,13 @@ export function timestampCursorSql(column: string): string {
 
 /** A cursor over (timestamp, uuid) as `timestampCursorSql` keys it; 400 for anything else. */
 export function decodeTimestampCursor(raw: string): KeysetCursor {
+  return decodeKeysetCursor(raw, { key: TIMESTAMP_KEY, id: UUID_PATTERN });
+}
+
+/** A cursor whose key and id have the list's shape; 400 for anything else. */
+export function decodeKeysetCursor(raw: string, shape: CursorShape): KeysetCursor {
   const cursor = decodeCursor(raw);
-  if (!TIMESTAMP_KEY.test(cursor.key) || !UUID.test(cursor.id)) throw invalidCursor();
+  if (!shape.key.test(cursor.key) || !shape.id.test(cursor.id)) throw invalidCursor();
   return cursor;
 }
 
