@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { AnonymousDenialTally } from './anonymous-denial-tally.service';
 import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
 import { AuditController } from './audit.controller';
@@ -16,6 +17,7 @@ import { AuditEvent } from './entities/audit-event.entity';
   imports: [TypeOrmModule.forFeature([AuditEvent])],
   controllers: [AuditController],
   providers: [
+    AnonymousDenialTally,
     AuditWriter,
     AuditEventStore,
     AuditService,
