@@ -29,7 +29,10 @@ interface Bucket {
  * is written: requests are counted in the shared store (every instance adds to one count), and
  * when the minute is over, the instances that saw the bucket race to claim it there; the one that
  * wins writes the event. Without Redis the store is this process's memory, which is then right
- * too (one instance); while Redis is down each instance counts and writes its own buckets.
+ * too (one instance); while Redis is down each instance counts and writes its own buckets. An
+ * instance that stops writes its buckets at once with the count so far, so that none is lost;
+ * what other instances count after that for the same address, reason and minute is left out of
+ * the event (still limited, and the bucket is still written once).
  */
 @Injectable()
 export class AnonymousDenialTally implements OnApplicationBootstrap {
