@@ -5,6 +5,7 @@ import type { Response } from 'supertest';
 import {
   auditText,
   clientOf,
+  closeDenialBuckets,
   login,
   newRole,
   newUser,
@@ -320,13 +321,28 @@ describe('audit log', () => {
       await expectOneEvent(deleted, { action: 'role.deleted', actor, resource });
     });
 
-    it('a request that changes nothing and is refused for a domain reason writes nothing', async () => {
+    it('records a change refused for a domain reason once, as request.refused with the reason', async () => {
       const conflict = await api
         .http()
         .post(`/v1/users/${admin.id}/disable`)
         .set(admin.auth)
         .expect(409);
-      expect(await eventsOf(conflict)).toEqual([]);
+      await expectOneEvent(conflict, {
+        action: 'request.refused',
+        outcome: 'failure',
+        actor: userActor(admin),
+        resource: { type: 'route', id: 'POST /v1/users/:id/disable' },
+      });
+      const [row] = await api.dataSource.query(
+        'SELECT metadata FROM audit_events WHERE request_id = $1',
+        [conflict.headers['x-request-id']],
+      );
+      expect(row.metadata).toEqual({
+        status: 409,
+        method: 'POST',
+        path: `/v1/users/${admin.id}/disable`,
+        reason: 'cannot-disable-self',
+      });
     });
   });
 
@@ -352,13 +368,14 @@ describe('audit log', () => {
       });
     });
 
-    it('records a 401 with a bad token once, as an anonymous access.denied', async () => {
+    it('records a 401 with a bad token as an anonymous access.denied with a count', async () => {
       const badToken = 'Bearer not.a.valid-token';
-      const denied = await api
-        .http()
+      const denied = await clientOf(api)
         .get(`/v1/users/${customer.id}`)
         .set('authorization', badToken)
         .expect(401);
+      expect(await eventsOf(denied)).toEqual([]);
+      await closeDenialBuckets(api);
       await expectOneEvent(denied, {
         action: 'access.denied',
         outcome: 'denied',
@@ -369,7 +386,11 @@ describe('audit log', () => {
         'SELECT metadata FROM audit_events WHERE request_id = $1',
         [denied.headers['x-request-id']],
       );
-      expect(row.metadata).toMatchObject({ reason: 'unauthenticated', problem: 'invalid-token' });
+      expect(row.metadata).toMatchObject({
+        reason: 'unauthenticated',
+        problem: 'invalid-token',
+        count: 1,
+      });
       secrets.push('not.a.valid-token');
     });
 
@@ -424,6 +445,110 @@ describe('audit log', () => {
         resource: { type: 'route', id: 'GET /v1/api-keys' },
       });
     });
+  });
+
+  describe('requests without a valid credential (bounded anonymous writes)', () => {
+    const METRICS_TOKEN = 'metrics-token-for-the-audit-tests';
+    const forged = { authorization: 'Bearer forged.access.token' };
+
+    interface DenialRow {
+      actor_type: string;
+      outcome: string;
+      request_id: string;
+      metadata: { reason: string; problem: string; count: number; from: string; to: string };
+    }
+
+    /** The anonymous access.denied events of one client address. */
+    function denialsFrom(instance: TestInstance, ip: string): Promise<DenialRow[]> {
+      return instance.dataSource.query(
+        `SELECT actor_type, outcome, request_id, metadata FROM audit_events
+          WHERE action = 'access.denied' AND ip = $1`,
+        [ip],
+      );
+    }
+
+    /** At most one event per minute (the run may straddle one), counting every request. */
+    function expectCounted(rows: DenialRow[], problem: string, requests: number): void {
+      expect(rows.length).toBeGreaterThanOrEqual(1);
+      expect(rows.length).toBeLessThanOrEqual(2);
+      expect(new Set(rows.map((row) => row.metadata.from)).size).toBe(rows.length);
+      expect(rows.reduce((sum, row) => sum + row.metadata.count, 0)).toBe(requests);
+      for (const row of rows) {
+        expect(row).toMatchObject({ actor_type: 'anonymous', outcome: 'denied' });
+        expect(row.metadata).toMatchObject({ reason: 'unauthenticated', problem });
+        expect(Date.parse(row.metadata.to) - Date.parse(row.metadata.from)).toBe(60_000);
+      }
+    }
+
+    async function statusesOf(times: number, send: () => Promise<Response>): Promise<number[]> {
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < times; attempt++) statuses.push((await send()).status);
+      return statuses;
+    }
+
+    it('limits bad credentials on /metrics and other routes, and records one event per address, reason and minute', async () => {
+      const limited = await env.start({ RATE_LIMIT_MAX: '5', METRICS_TOKEN });
+      const scraper = clientOf(limited);
+      const prober = clientOf(limited);
+      const limitedAfterFive = [...Array(5).fill(401), ...Array(7).fill(429)];
+
+      expect(
+        await statusesOf(12, () => scraper.get('/metrics').set('authorization', 'Bearer wrong')),
+      ).toEqual(limitedAfterFive);
+      // A credential route refused by authentication is no attempt at a password: counted too.
+      expect(
+        await statusesOf(2, () =>
+          prober
+            .post('/v1/auth/password')
+            .set(forged)
+            .send({ currentPassword: 'whatever-it-was', newPassword: 'whatever-it-becomes' }),
+        ),
+      ).toEqual([401, 401]);
+      expect(await statusesOf(10, () => prober.get('/v1/users').set(forged))).toEqual(
+        limitedAfterFive.slice(2),
+      );
+      await clientOf(limited)
+        .get('/metrics')
+        .set('authorization', `Bearer ${METRICS_TOKEN}`)
+        .expect(200);
+
+      // Nothing is written while the minute is open: the count is not known yet.
+      expect(await denialsFrom(limited, scraper.ip)).toEqual([]);
+      expect(await denialsFrom(limited, prober.ip)).toEqual([]);
+      await closeDenialBuckets(limited);
+      expectCounted(await denialsFrom(limited, scraper.ip), 'unauthorized', 5);
+      expectCounted(await denialsFrom(limited, prober.ip), 'invalid-token', 5);
+      // A bucket is written once, however often it is closed.
+      await closeDenialBuckets(limited);
+      expectCounted(await denialsFrom(limited, prober.ip), 'invalid-token', 5);
+      await limited.close();
+    });
+
+    it('keeps refresh attempts one event each: they are rate limited', async () => {
+      const client = clientOf(api);
+      const attempts = await Promise.all(
+        [1, 2, 3].map(() =>
+          client.post('/v1/auth/refresh').send({ refreshToken: 'not-a-refresh-token' }).expect(401),
+        ),
+      );
+      for (const attempt of attempts) {
+        expect((await eventsOf(attempt)).map((event) => event.action)).toEqual(['access.denied']);
+      }
+    });
+
+    // With the embedded database each instance has its own, gone once the instance stops.
+    (process.env.DATABASE_URL ? it : it.skip)(
+      'writes the counts still open when an instance shuts down',
+      async () => {
+        const stopping = await env.start();
+        const client = clientOf(stopping);
+        for (let attempt = 0; attempt < 3; attempt++) {
+          await client.get('/v1/users').set(forged).expect(401);
+        }
+        await stopping.close();
+        expectCounted(await denialsFrom(api, client.ip), 'invalid-token', 3);
+      },
+    );
   });
 
   describe('GET /v1/audit-events', () => {

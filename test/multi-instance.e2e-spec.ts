@@ -1,6 +1,13 @@
 import Redis from 'ioredis';
 import { authenticator } from 'otplib';
-import { clientOf, login, newApiKey, newUser } from './support/factories';
+import {
+  clientOf,
+  closeDenialBuckets,
+  login,
+  newApiKey,
+  newUser,
+  nextClientIp,
+} from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
 
 const PROBLEMS = 'https://bastion.dev/problems/';
@@ -135,6 +142,24 @@ describeShared('several instances on one database and Redis', () => {
       expect(locked.body.type).toBe(`${PROBLEMS}login-locked`);
       expectRetryWithinWindow(locked.headers['retry-after']);
     }
+  });
+
+  it('writes one event per address, reason and minute for 401s counted on both instances', async () => {
+    const ip = nextClientIp();
+    const [onA, onB] = [clientOf(a, ip), clientOf(b, ip)];
+    for (const client of [onA, onB, onA, onB, onA, onB, onB]) {
+      await client.get('/v1/users').set('authorization', 'Bearer forged').expect(401);
+    }
+    // Both instances saw the bucket, and both try to write it at the same moment.
+    await Promise.all([closeDenialBuckets(a), closeDenialBuckets(b)]);
+    const rows: { metadata: { count: number; from: string } }[] = await a.dataSource.query(
+      `SELECT metadata FROM audit_events WHERE action = 'access.denied' AND ip = $1`,
+      [ip],
+    );
+    // The run may straddle the turn of a minute: then two buckets, each written once.
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(rows.map((row) => row.metadata.from)).size).toBe(rows.length);
+    expect(rows.reduce((sum, row) => sum + row.metadata.count, 0)).toBe(7);
   });
 
   it('one user’s MFA code is accepted once across instances', async () => {

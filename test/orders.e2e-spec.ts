@@ -35,6 +35,32 @@ describe('orders', () => {
     expect(await auditActionsOf(api.dataSource, response.headers['x-request-id'])).toEqual(actions);
   }
 
+  /** The one event a refused change leaves: outcome failure, the problem's slug as the reason. */
+  async function expectRefused(
+    response: Response,
+    actor: Caller,
+    request: { method: string; path: string },
+    reason: string,
+  ): Promise<void> {
+    const rows: { action: string; outcome: string; actor_id: string; metadata: object }[] =
+      await api.dataSource.query(
+        'SELECT action, outcome, actor_id, metadata FROM audit_events WHERE request_id = $1',
+        [response.headers['x-request-id']],
+      );
+    expect(rows).toEqual([
+      {
+        action: 'request.refused',
+        outcome: 'failure',
+        actor_id: actor.id,
+        metadata: {
+          status: response.status,
+          ...request,
+          reason,
+        },
+      },
+    ]);
+  }
+
   /** Puts an order into a state as payments and refunds would have left it. */
   async function forceState(id: string, status: string): Promise<void> {
     const paid = ['paid', 'fulfilled', 'partially_refunded', 'refunded'].includes(status);
@@ -458,6 +484,26 @@ describe('orders', () => {
         .expect(412);
     });
 
+    it('records a stale If-Match (412) once, as request.refused, and changes nothing', async () => {
+      const order = await newOrder(api, alice.auth);
+      const stale = await api
+        .http()
+        .patch(`/v1/orders/${order.id}`)
+        .set(manager.auth)
+        .set('if-match', '"7"')
+        .send({ note: 'stale' })
+        .expect(412);
+      await expectRefused(
+        stale,
+        manager,
+        { method: 'PATCH', path: `/v1/orders/${order.id}` },
+        'precondition-failed',
+      );
+      const after = await api.http().get(`/v1/orders/${order.id}`).set(manager.auth).expect(200);
+      expect(after.body.version).toBe(1);
+      expect(after.body.note).not.toBe('stale');
+    });
+
     it('lets exactly one of two concurrent edits of one version win', async () => {
       const order = await newOrder(api, alice.auth);
       const statuses = await Promise.all(
@@ -560,6 +606,27 @@ describe('orders', () => {
           .expect(409);
         expect(response.body.type).toBe(`${PROBLEMS}illegal-transition`);
         expect(response.body.detail).toBe(`The order is ${status}; it cannot become cancelled.`);
+      },
+    );
+
+    it.each(['paid', 'cancelled'])(
+      'records the refused cancel of a %s order once, as request.refused, and changes nothing',
+      async (status) => {
+        const order = await newOrder(api, alice.auth);
+        await forceState(order.id, status);
+        const refused = await api
+          .http()
+          .post(`/v1/orders/${order.id}/cancel`)
+          .set(manager.auth)
+          .expect(409);
+        await expectRefused(
+          refused,
+          manager,
+          { method: 'POST', path: `/v1/orders/${order.id}/cancel` },
+          'illegal-transition',
+        );
+        const after = await api.http().get(`/v1/orders/${order.id}`).set(manager.auth).expect(200);
+        expect(after.body).toMatchObject({ status, version: 1 });
       },
     );
 

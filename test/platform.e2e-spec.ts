@@ -295,6 +295,54 @@ describe('platform: errors, request ids, health, docs', () => {
     await limited.close();
   });
 
+  it('never lets a wrong secret under a real key’s prefix use up the key’s window', async () => {
+    const limited = await env.start({ RATE_LIMIT_MAX: '3' });
+    const admin = await signedIn(limited, ['admin']);
+    const created = await clientOf(limited)
+      .post('/v1/api-keys')
+      .set(admin.auth)
+      .send({ name: 'targeted', permissions: ['users:read'] })
+      .expect(201);
+    const key = created.body.key as string;
+    const wrongSecret = `bst_${created.body.prefix}_${'w'.repeat(43)}`;
+    expect(wrongSecret).not.toBe(key);
+    const attacker = clientOf(limited);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt++) {
+      statuses.push((await attacker.get('/v1/users').set('x-api-key', wrongSecret)).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    // The key's holder still has its whole window, from any other address.
+    const holder = clientOf(limited);
+    for (let request = 0; request < 3; request++) {
+      await holder.get('/v1/users').set('x-api-key', key).expect(200);
+    }
+    await holder.get('/v1/users').set('x-api-key', key).expect(429);
+    await limited.close();
+  });
+
+  it('lets credential routes take CREDENTIAL_RATE_LIMIT_MAX requests per caller (default 20)', async () => {
+    const refreshes = async (instance: TestInstance, times: number) => {
+      const client = clientOf(instance);
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < times; attempt++) {
+        const response = await client
+          .post('/v1/auth/refresh')
+          .send({ refreshToken: 'not-a-refresh-token' });
+        statuses.push(response.status);
+      }
+      return statuses;
+    };
+    const byDefault = await refreshes(api, 21);
+    expect(byDefault.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(byDefault[20]).toBe(429);
+    const raised = await env.start({ CREDENTIAL_RATE_LIMIT_MAX: '30' });
+    const statuses = await refreshes(raised, 31);
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401));
+    expect(statuses[30]).toBe(429);
+    await raised.close();
+  });
+
   it('answers 429 to an address that keeps presenting invalid credentials', async () => {
     const limited = await env.start({ RATE_LIMIT_MAX: '3' });
     const client = clientOf(limited);

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
+import { AnonymousDenialTally } from './anonymous-denial-tally.service';
 import { AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
 import { AuditCheckpointsController } from './audit-checkpoints.controller';
@@ -19,6 +20,7 @@ import { AuditEvent } from './entities/audit-event.entity';
   imports: [TypeOrmModule.forFeature([AuditEvent])],
   controllers: [AuditController, AuditCheckpointsController],
   providers: [
+    AnonymousDenialTally,
     AuditWriter,
     AuditEventStore,
     AuditService,

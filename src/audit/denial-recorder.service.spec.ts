@@ -36,12 +36,32 @@ describe('eventForResponse', () => {
     });
   });
 
-  it.each([200, 201, 204, 304, 400, 404, 409, 412, 422, 429])(
-    'records nothing for %i',
-    (status) => {
-      expect(eventForResponse(status, route, undefined)).toBeNull();
-    },
-  );
+  it.each([
+    [409, 'illegal-transition'],
+    [412, 'precondition-failed'],
+  ])('records a %i to a state change as request.refused with the reason', (status, slug) => {
+    const cancel = {
+      method: 'POST',
+      pattern: '/v1/orders/:id/cancel',
+      path: '/v1/orders/7/cancel',
+    };
+
+    expect(eventForResponse(status, cancel, problem(slug))).toEqual({
+      action: 'request.refused',
+      outcome: 'failure',
+      resource: { type: 'route', id: 'POST /v1/orders/:id/cancel' },
+      metadata: { status, method: 'POST', path: '/v1/orders/7/cancel', reason: slug },
+    });
+  });
+
+  it('records nothing for a 409 or 412 to a read', () => {
+    expect(eventForResponse(409, route, problem('conflict'))).toBeNull();
+    expect(eventForResponse(412, route, problem('precondition-failed'))).toBeNull();
+  });
+
+  it.each([200, 201, 204, 304, 400, 404, 422, 428, 429])('records nothing for %i', (status) => {
+    expect(eventForResponse(status, route, undefined)).toBeNull();
+  });
 
   it('falls back to the path when no route matched, and keeps the id within 64 characters', () => {
     const long = { method: 'DELETE', pattern: undefined, path: `/v1/${'x'.repeat(100)}` };

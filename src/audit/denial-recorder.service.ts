@@ -2,35 +2,71 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '@bastion/common';
+import { AuthErrorCode } from '../auth/auth.exception';
+import { isCredentialRoute } from '../auth/credential-throttle';
+import { AnonymousDenialTally } from './anonymous-denial-tally.service';
 import { AuditEventStore } from './audit-event.store';
 import { AuditRecord, AuditWriter, eventIdsWrittenIn } from './audit-writer.service';
 
 const ROUTE_ID_MAX = 64;
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Statuses below 500 that may need an event. */
+const RECORDED = new Set([401, 403, 409, 412]);
 
-/** The event a denied or failed request needs, if any: 401/403 are denials, 5xx failures. */
+function slugOf(problemType: string | undefined): string | undefined {
+  return problemType?.slice(problemType.lastIndexOf('/') + 1);
+}
+
+/**
+ * The event an answer needs, if any: 401/403 are denials; a state change refused by the rules
+ * (409, 412) is a failure with the problem's slug as the reason; 5xx are failures.
+ */
 export function eventForResponse(
   status: number,
   route: { method: string; pattern: string | undefined; path: string },
   problemType: string | undefined,
 ): AuditRecord | null {
-  const reason = status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : null;
-  if (reason === null && status < 500) return null;
-  const metadata = {
-    status,
-    method: route.method,
-    path: route.path,
-    ...(reason ? { reason } : {}),
-    ...(problemType ? { problem: problemType.slice(problemType.lastIndexOf('/') + 1) } : {}),
+  const problem = slugOf(problemType);
+  const resource = {
+    type: 'route',
+    id: `${route.method} ${route.pattern ?? route.path}`.slice(0, ROUTE_ID_MAX),
   };
+  const request = { status, method: route.method, path: route.path };
+  if (status === 401 || status === 403) {
+    return {
+      action: 'access.denied',
+      outcome: 'denied',
+      resource,
+      metadata: {
+        ...request,
+        reason: status === 401 ? 'unauthenticated' : 'forbidden',
+        ...(problem ? { problem } : {}),
+      },
+    };
+  }
+  if ((status === 409 || status === 412) && STATE_CHANGING.has(route.method)) {
+    return {
+      action: 'request.refused',
+      outcome: 'failure',
+      resource,
+      metadata: { ...request, reason: problem ?? String(status) },
+    };
+  }
+  if (status < 500) return null;
   return {
-    action: reason ? 'access.denied' : 'request.failed',
-    outcome: reason ? 'denied' : 'failure',
-    resource: {
-      type: 'route',
-      id: `${route.method} ${route.pattern ?? route.path}`.slice(0, ROUTE_ID_MAX),
-    },
-    metadata,
+    action: 'request.failed',
+    outcome: 'failure',
+    resource,
+    metadata: { ...request, ...(problem ? { problem } : {}) },
   };
+}
+
+/**
+ * Login, refresh and MFA attempts stay one event each: they are rate limited. A request that
+ * authentication refused (no valid access token or API key) never got as far as an attempt.
+ */
+function isCredentialAttempt(request: FastifyRequest, problem: string | undefined): boolean {
+  return isCredentialRoute(request) && problem !== AuthErrorCode.InvalidToken;
 }
 
 function problemTypeOf(payload: unknown): string | undefined {
@@ -44,11 +80,13 @@ function problemTypeOf(payload: unknown): string | undefined {
 }
 
 /**
- * Records denials (401, 403) and failures (5xx) of any route, outside any business transaction,
- * as one event per request, unless the service handling it already committed an event of its own
- * (a failed login is `auth.login_failed`, not also `access.denied`). It hooks the response on its
- * way out, so guards, pipes and filters need not know about it, and the event is written before
- * the caller sees the answer.
+ * Records denials (401, 403), refusals (409, 412 to a state change) and failures (5xx) of any
+ * route, outside any business transaction (a refused change's own transaction rolled back), as
+ * one event per request, unless the service handling it already committed an event of its own
+ * (a failed login is `auth.login_failed`, not also `access.denied`). A 401 outside the credential
+ * routes is counted instead (AnonymousDenialTally): one event per address, reason and minute. It
+ * hooks the response on its way out, so guards, pipes and filters need not know about it, and the
+ * event is written (or counted) before the caller sees the answer.
  */
 @Injectable()
 export class DenialRecorder implements OnModuleInit {
@@ -58,6 +96,7 @@ export class DenialRecorder implements OnModuleInit {
     private readonly adapterHost: HttpAdapterHost,
     private readonly writer: AuditWriter,
     private readonly store: AuditEventStore,
+    private readonly tally: AnonymousDenialTally,
   ) {}
 
   onModuleInit(): void {
@@ -66,6 +105,9 @@ export class DenialRecorder implements OnModuleInit {
       await this.recordIfNeeded(request, reply, payload);
       return payload;
     });
+    // Runs once the requests still in flight at shutdown have been answered, before the database
+    // closes.
+    fastify.addHook('onClose', () => this.tally.flush());
   }
 
   private async recordIfNeeded(
@@ -75,7 +117,9 @@ export class DenialRecorder implements OnModuleInit {
   ): Promise<void> {
     const status = reply.statusCode;
     // Most answers need nothing: decide on the status before reading the body.
-    if (status !== 401 && status !== 403 && status < 500) return;
+    if (!RECORDED.has(status) && status < 500) return;
+    const problemType = problemTypeOf(payload);
+    const problem = slugOf(problemType);
     const record = eventForResponse(
       status,
       {
@@ -83,13 +127,17 @@ export class DenialRecorder implements OnModuleInit {
         pattern: request.routeOptions.url,
         path: request.url.split('?')[0],
       },
-      problemTypeOf(payload),
+      problemType,
     );
     const context = requestContext.current();
     if (!record || !context) return;
     try {
       if (await this.store.anyCommitted(eventIdsWrittenIn(context))) return;
-      await this.writer.recordAlone(record);
+      if (status === 401 && !isCredentialAttempt(request, problem)) {
+        await this.tally.count(problem ?? 'unauthenticated', record, context);
+      } else {
+        await this.writer.recordAlone(record);
+      }
     } catch (error) {
       // The answer must still go out; the log line keeps the lost event visible.
       this.logger.error({ err: error, requestId: context.requestId }, 'Audit event not recorded');

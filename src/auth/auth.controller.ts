@@ -13,13 +13,12 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Throttle } from '@nestjs/throttler';
 import { Authenticated, CurrentPrincipal, Public } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { UserDto } from '../users/dto/user.dto';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
-import { CREDENTIAL_THROTTLE } from './credential-throttle';
+import { CredentialThrottle } from './credential-throttle';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';
@@ -39,7 +38,7 @@ export class AuthController {
 
   @Post('login')
   @Public()
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password (and a TOTP code when MFA is on)' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -54,7 +53,7 @@ export class AuthController {
 
   @Post('refresh')
   @Public()
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Exchange a refresh token for a new token pair (rotation)' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -77,7 +76,7 @@ export class AuthController {
 
   @Post('register')
   @Public()
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @ApiOperation({
     summary: 'Sign up as a customer (only when SIGNUP_ENABLED=true)',
     description: 'Any field other than `email`, `password` and `name` (e.g. `roles`) is a 400.',
@@ -99,7 +98,7 @@ export class AuthController {
 
   @Post('password')
   @Authenticated('signed-in users only; an API key gets 403')
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: "Change the caller's password; every other session is signed out",

@@ -43,6 +43,7 @@ import { SessionsService } from './sessions.service';
   exports: [
     AccessCache,
     AccessTokens,
+    AuthenticationFailures,
     AuthenticationGuard,
     PasswordHasher,
     SecretBox,

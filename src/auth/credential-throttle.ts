@@ -1,5 +1,20 @@
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+
+// A Fastify route option, so that hooks outside Nest (the denial recorder) can read it too.
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    credentialRoute?: boolean;
+  }
+}
+
 /**
- * Per-caller cap for routes that check a password, code or token, on top of the shared failed-login
- * lockout: it slows guessing without locking anyone out for long.
+ * Marks a route that checks a password, code or token. Each such route has a window of its own
+ * per caller, `CREDENTIAL_RATE_LIMIT_MAX` requests per `RATE_LIMIT_TTL`, on top of the shared
+ * failed-login lockout: it slows guessing without locking anyone out for long.
  */
-export const CREDENTIAL_THROTTLE = { default: { limit: 20, ttl: 60_000 } };
+export const CredentialThrottle = () => RouteConfig({ credentialRoute: true });
+
+export function isCredentialRoute(request: Pick<FastifyRequest, 'routeOptions'>): boolean {
+  return request.routeOptions.config?.credentialRoute === true;
+}

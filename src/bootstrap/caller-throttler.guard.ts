@@ -7,11 +7,15 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { THROTTLER_LIMIT } from '@nestjs/throttler/dist/throttler.constants';
+import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
+import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from '@bastion/rbac';
 import { parseApiKey } from '../auth/access/access-resolver.service';
 import { AccessTokens } from '../auth/access/access-token';
 import { presentedCredential } from '../auth/access/authentication.guard';
+import { isCredentialRoute } from '../auth/credential-throttle';
+import { sha256Hex } from '../auth/crypto/token-hash';
+import { AppConfig } from '../config/app-config';
 
 /** The request's pending rate-limit count, from the moment it leaves until its verdict. */
 const PENDING_COUNT = Symbol('pendingRateLimitCount');
@@ -21,13 +25,17 @@ type CountedRequest = { [PENDING_COUNT]?: Promise<boolean> };
 /**
  * Limits per caller: the user of a valid access token, the API key presented, or the client IP on
  * public routes and for anything else. The window is shared by every route (RATE_LIMIT_MAX is per
- * caller, not per route), except for routes with a limit of their own (credential routes), which
- * count separately.
+ * caller, not per route), except for credential routes, which each count separately against
+ * CREDENTIAL_RATE_LIMIT_MAX.
  *
  * Runs first and does not wait: the count goes to Redis together with authentication's look-ups
  * (ioredis sends the commands of one event-loop turn in one write), and ThrottleVerdictGuard,
  * after authentication, answers 429 when the count says so. That is one round trip per request
  * instead of two; the caller is therefore known from the credential itself, before it is checked.
+ * So that nobody can use up another caller's window, the window is one only the credential's
+ * holder reaches: a token's signature is checked here, and an API key counts under its whole
+ * value (hashed), never under the prefix alone, which is no secret. Wrong credentials are
+ * limited by address (AuthenticationFailures).
  */
 @Injectable()
 export class CallerThrottlerGuard extends ThrottlerGuard {
@@ -36,6 +44,7 @@ export class CallerThrottlerGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     private readonly tokens: AccessTokens,
+    private readonly config: AppConfig,
   ) {
     super(options, storage, reflector);
   }
@@ -67,19 +76,25 @@ export class CallerThrottlerGuard extends ThrottlerGuard {
     }
     if (credential?.type === 'api_key') {
       const parsed = parseApiKey(credential.key);
-      if (parsed) return `api_key:${parsed.prefix}`;
+      // Not the secret's hash, which is what the database keeps.
+      if (parsed) return `api_key:${parsed.prefix}:${sha256Hex(credential.key)}`;
     }
     return `ip:${ip}`;
   }
 
+  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    if (!isCredentialRoute(this.requestOf(request.context))) return super.handleRequest(request);
+    return super.handleRequest({ ...request, limit: this.config.rateLimit.credentialMax });
+  }
+
   protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
-    const ownLimit = this.reflector.getAllAndOverride<unknown>(THROTTLER_LIMIT + name, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return ownLimit === undefined
-      ? `${name}:${tracker}`
-      : super.generateKey(context, tracker, name);
+    return isCredentialRoute(this.requestOf(context))
+      ? super.generateKey(context, tracker, name)
+      : `${name}:${tracker}`;
+  }
+
+  private requestOf(context: ExecutionContext): FastifyRequest {
+    return context.switchToHttp().getRequest<FastifyRequest>();
   }
 }
 

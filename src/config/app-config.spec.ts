@@ -43,7 +43,7 @@ describe('loadAppConfig', () => {
       expect(config.http.port).toBe(3000);
       expect(config.auth.accessTtlSeconds).toBe(900);
       expect(config.auth.refreshTtlSeconds).toBe(30 * 86400);
-      expect(config.rateLimit).toEqual({ ttlSeconds: 60, max: 300 });
+      expect(config.rateLimit).toEqual({ ttlSeconds: 60, max: 300, credentialMax: 20 });
       expect(config.auth.loginFailuresBeforeLockout).toBe(10);
       expect(config.auth.signupEnabled).toBe(false);
       expect(config.redis.keyPrefix).toBe('bastion:');
@@ -69,6 +69,7 @@ describe('loadAppConfig', () => {
         CORS_ORIGINS: 'https://a.example, https://b.example,',
         IDEMPOTENCY_LEASE_SECONDS: '5',
         SHUTDOWN_DRAIN_MS: '1500',
+        CREDENTIAL_RATE_LIMIT_MAX: '500',
       });
 
       expect(config.http.port).toBe(8080);
@@ -77,6 +78,7 @@ describe('loadAppConfig', () => {
       expect(config.http.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
       expect(config.payments.idempotencyLeaseSeconds).toBe(5);
       expect(config.http.shutdownDrainMs).toBe(1500);
+      expect(config.rateLimit.credentialMax).toBe(500);
     });
   });
 
@@ -97,6 +99,8 @@ describe('loadAppConfig', () => {
       ['IDEMPOTENCY_LEASE_SECONDS', { IDEMPOTENCY_LEASE_SECONDS: '30s' }],
       ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
       ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
+      ['CREDENTIAL_RATE_LIMIT_MAX', { CREDENTIAL_RATE_LIMIT_MAX: '0' }],
+      ['CREDENTIAL_RATE_LIMIT_MAX', { CREDENTIAL_RATE_LIMIT_MAX: 'many' }],
     ])('%s (%j)', (variable, overrides) => {
       const error = loadError(overrides);
 

@@ -44,6 +44,8 @@ export interface BootstrapAdminConfig {
 export interface RateLimitConfig {
   ttlSeconds: number;
   max: number;
+  /** Per window per caller on each route that checks a password, code or token. */
+  credentialMax: number;
 }
 
 export interface HttpConfig {
@@ -216,7 +218,11 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       ),
     },
     { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD },
-    { ttlSeconds: env.RATE_LIMIT_TTL, max: env.RATE_LIMIT_MAX },
+    {
+      ttlSeconds: env.RATE_LIMIT_TTL,
+      max: env.RATE_LIMIT_MAX,
+      credentialMax: env.CREDENTIAL_RATE_LIMIT_MAX,
+    },
     {
       signingKeyPem,
       anchorDir: resolve(env.AUDIT_ANCHOR_DIR ?? join(dataDir, 'audit-anchors')),

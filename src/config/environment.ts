@@ -103,6 +103,11 @@ export class Environment {
   @Min(1)
   LOGIN_RATE_LIMIT_MAX = 10;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  CREDENTIAL_RATE_LIMIT_MAX = 20;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })

@@ -1,10 +1,11 @@
-import { Controller, Get, Headers, Header, VERSION_NEUTRAL } from '@nestjs/common';
+import { Controller, Get, Headers, Header, Ip, VERSION_NEUTRAL } from '@nestjs/common';
 import {
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import {
@@ -19,6 +20,7 @@ import { SharedStore } from '@bastion/database';
 import { Public } from '@bastion/rbac';
 import { ProblemException } from '@bastion/common';
 import { timingSafeEqual } from 'node:crypto';
+import { AuthenticationFailures } from '../auth/access/authentication-failures';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
 import { ShutdownDrain, ShuttingDownProblem } from './shutdown-drain.service';
@@ -36,6 +38,7 @@ export class HealthController {
     private readonly metrics: MetricsService,
     private readonly drain: ShutdownDrain,
     private readonly config: AppConfig,
+    private readonly failures: AuthenticationFailures,
   ) {}
 
   @Get('health/live')
@@ -87,10 +90,21 @@ export class HealthController {
   @ApiUnauthorizedResponse({
     description: 'METRICS_TOKEN is set and the bearer token does not match.',
   })
+  @ApiTooManyRequestsResponse({
+    description:
+      'Too many requests with invalid credentials from this address (`/too-many-failed-authentications`).',
+  })
   @Header('content-type', 'text/plain; version=0.0.4')
-  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+  async scrape(
+    @Ip() ip: string,
+    @Headers('authorization') authorization?: string,
+  ): Promise<string> {
     const token = this.config.http.metricsToken;
+    // Counted with every other failed authentication of the address, so guessing the token is
+    // limited like guessing an access token.
+    if (token) await this.failures.assertAllowed(ip);
     if (token && !bearerMatches(authorization, token)) {
+      await this.failures.record(ip);
       throw new ProblemException({
         status: 401,
         slug: 'unauthorized',

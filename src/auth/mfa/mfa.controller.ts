@@ -8,10 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Throttle } from '@nestjs/throttler';
 import { Authenticated, CurrentPrincipal } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
-import { CREDENTIAL_THROTTLE } from '../credential-throttle';
+import { CredentialThrottle } from '../credential-throttle';
 import { MfaCodeDto, MfaSetupDto } from '../dto/mfa.dto';
 import { MfaService } from './mfa.service';
 
@@ -39,7 +38,7 @@ export class MfaController {
 
   @Post('enable')
   @Authenticated(USERS_ONLY)
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Enable MFA with a code for the pending secret' })
   @ApiNoContentResponse({ description: 'MFA is on: logins now need a code.' })
@@ -54,7 +53,7 @@ export class MfaController {
 
   @Post('disable')
   @Authenticated(USERS_ONLY)
-  @Throttle(CREDENTIAL_THROTTLE)
+  @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Disable MFA with a current code' })
   @ApiNoContentResponse({ description: 'MFA is off.' })
