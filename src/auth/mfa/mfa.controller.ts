@@ -20,7 +20,7 @@ import { MfaService } from './mfa.service';
 const USERS_ONLY = 'signed-in users only; an API key gets 403';
 const API_KEY_FORBIDDEN = 'The caller is an API key: MFA belongs to a signed-in user.';
 const WRONG_PASSWORD =
-  'No valid credential, or a wrong current `password` (`/wrong-password`): nothing changes, the attempt is audited and counts towards the failed-login lockout.';
+  'A wrong current `password` (`/wrong-password`): nothing changes; the attempt is audited and counts towards the failed-login lockout.';
 const LOCKED =
   'Too many requests, or too many failed passwords from this address or for this account (`/login-locked`, shared with login), with `Retry-After`.';
 
