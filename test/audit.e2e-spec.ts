@@ -195,7 +195,7 @@ describe('audit log', () => {
         .http()
         .post('/v1/auth/mfa/enable')
         .set(user.auth)
-        .send({ otp: enableCode })
+        .send({ otp: enableCode, password: user.password })
         .expect(204);
       await expectOneEvent(enabled, {
         action: 'auth.mfa_enabled',
@@ -207,7 +207,7 @@ describe('audit log', () => {
         .http()
         .post('/v1/auth/mfa/disable')
         .set(user.auth)
-        .send({ otp: disableCode })
+        .send({ otp: disableCode, password: user.password })
         .expect(204);
       await expectOneEvent(disabled, {
         action: 'auth.mfa_disabled',

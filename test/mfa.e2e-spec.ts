@@ -2,6 +2,7 @@ import { authenticator } from 'otplib';
 import {
   auditText,
   clientOf,
+  errorFields,
   login,
   newApiKey,
   newUser,
@@ -65,9 +66,15 @@ describe('MFA (TOTP)', () => {
       .send(body ?? {});
 
   it('refuses to enable or disable before setup (409)', async () => {
-    const enable = await post('/v1/auth/mfa/enable', { otp: '123456' }).expect(409);
+    const enable = await post('/v1/auth/mfa/enable', {
+      otp: '123456',
+      password: user.password,
+    }).expect(409);
     expect(enable.body.type).toBe(`${PROBLEMS}mfa-not-set-up`);
-    const disable = await post('/v1/auth/mfa/disable', { otp: '123456' }).expect(409);
+    const disable = await post('/v1/auth/mfa/disable', {
+      otp: '123456',
+      password: user.password,
+    }).expect(409);
     expect(disable.body.type).toBe(`${PROBLEMS}mfa-not-enabled`);
   });
 
@@ -92,12 +99,52 @@ describe('MFA (TOTP)', () => {
   });
 
   it('validates the code’s shape (400 with errors)', async () => {
-    const response = await post('/v1/auth/mfa/enable', { otp: '12ab' }).expect(400);
+    const response = await post('/v1/auth/mfa/enable', {
+      otp: '12ab',
+      password: user.password,
+    }).expect(400);
     expect(response.body.errors).toEqual([{ field: 'otp', message: 'must be a 6-digit code' }]);
   });
 
+  it('needs the current password to enable or disable (400 with errors without one)', async () => {
+    for (const path of ['/v1/auth/mfa/enable', '/v1/auth/mfa/disable']) {
+      const response = await post(path, { otp: '123456' }).expect(400);
+      expect(errorFields(response.body)).toEqual(['password']);
+    }
+  });
+
+  it('does not enable with a wrong password, even with a right code (401, audited)', async () => {
+    const response = await post('/v1/auth/mfa/enable', {
+      otp: authenticator.generate(secret),
+      password: 'not-the-password',
+    }).expect(401);
+    expect(response.body.type).toBe(`${PROBLEMS}wrong-password`);
+    expect(response.body.errors).toEqual([{ field: 'password', message: 'is wrong' }]);
+    const [row] = await api.dataSource.query(
+      'SELECT mfa_enabled, mfa_secret, mfa_pending_secret FROM users WHERE id = $1',
+      [user.id],
+    );
+    expect(row).toEqual({
+      mfa_enabled: false,
+      mfa_secret: null,
+      mfa_pending_secret: expect.stringMatching(/^v1\./),
+    });
+    const [event] = await api.dataSource.query(
+      `SELECT action, outcome, metadata FROM audit_events WHERE request_id = $1`,
+      [response.headers['x-request-id']],
+    );
+    expect(event).toEqual({
+      action: 'auth.mfa_enable_failed',
+      outcome: 'failure',
+      metadata: { reason: 'wrong_password' },
+    });
+  });
+
   it('does not enable with a wrong code (400 /invalid-otp)', async () => {
-    const response = await post('/v1/auth/mfa/enable', { otp: wrongCode(secret) }).expect(400);
+    const response = await post('/v1/auth/mfa/enable', {
+      otp: wrongCode(secret),
+      password: user.password,
+    }).expect(400);
     expect(response.body.type).toBe(`${PROBLEMS}invalid-otp`);
     expect(response.body.errors).toEqual([
       { field: 'otp', message: 'is wrong, expired or already used' },
@@ -107,7 +154,10 @@ describe('MFA (TOTP)', () => {
   });
 
   it('enables with a right code; the secret moves, sealed, to mfa_secret', async () => {
-    await post('/v1/auth/mfa/enable', { otp: freshCode(secret, used) }).expect(204);
+    await post('/v1/auth/mfa/enable', {
+      otp: freshCode(secret, used),
+      password: user.password,
+    }).expect(204);
     const me = await api.http().get('/v1/auth/me').set(session.auth).expect(200);
     expect(me.body.user.mfaEnabled).toBe(true);
     const [row] = await api.dataSource.query(
@@ -168,10 +218,26 @@ describe('MFA (TOTP)', () => {
     expect(response.body.type).toBe(`${PROBLEMS}user-credential-required`);
   });
 
-  it('does not disable with a wrong code (400) and disables with a right one (204)', async () => {
-    const wrong = await post('/v1/auth/mfa/disable', { otp: wrongCode(secret) }).expect(400);
-    expect(wrong.body.type).toBe(`${PROBLEMS}invalid-otp`);
-    await post('/v1/auth/mfa/disable', { otp: freshCode(secret, used) }).expect(204);
+  it('does not disable with a wrong password (401) or a wrong code (400)', async () => {
+    const wrongPassword = await post('/v1/auth/mfa/disable', {
+      otp: authenticator.generate(secret),
+      password: 'not-the-password',
+    }).expect(401);
+    expect(wrongPassword.body.type).toBe(`${PROBLEMS}wrong-password`);
+    const wrongCodeResponse = await post('/v1/auth/mfa/disable', {
+      otp: wrongCode(secret),
+      password: user.password,
+    }).expect(400);
+    expect(wrongCodeResponse.body.type).toBe(`${PROBLEMS}invalid-otp`);
+    const me = await api.http().get('/v1/auth/me').set(session.auth).expect(200);
+    expect(me.body.user.mfaEnabled).toBe(true);
+  });
+
+  it('disables with a right code and the password (204)', async () => {
+    await post('/v1/auth/mfa/disable', {
+      otp: freshCode(secret, used),
+      password: user.password,
+    }).expect(204);
     const [row] = await api.dataSource.query(
       'SELECT mfa_enabled, mfa_secret, mfa_pending_secret FROM users WHERE id = $1',
       [user.id],
@@ -189,12 +255,62 @@ describe('MFA (TOTP)', () => {
     expect(rows).toEqual([
       { action: 'auth.mfa_setup_started', outcome: 'success' },
       { action: 'auth.mfa_enable_failed', outcome: 'failure' },
+      { action: 'auth.mfa_enable_failed', outcome: 'failure' },
       { action: 'auth.mfa_enabled', outcome: 'success' },
+      { action: 'auth.mfa_disable_failed', outcome: 'failure' },
       { action: 'auth.mfa_disable_failed', outcome: 'failure' },
       { action: 'auth.mfa_disabled', outcome: 'success' },
     ]);
     const text = await auditText(api.dataSource);
     expect(text).not.toContain(secret);
     for (const code of used) expect(text).not.toContain(`"${code}"`);
+  });
+
+  it('signs out the user’s other sessions on enable; this one keeps working', async () => {
+    const owner = await newUser(api.dataSource);
+    const current = await clientOf(api).login(owner);
+    const other = await clientOf(api).login(owner);
+    const setup = await api.http().post('/v1/auth/mfa/setup').set(current.auth).expect(200);
+    await api
+      .http()
+      .post('/v1/auth/mfa/enable')
+      .set(current.auth)
+      .send({ otp: freshCode(setup.body.secret as string, used), password: owner.password })
+      .expect(204);
+
+    await api.http().get('/v1/auth/me').set(other.auth).expect(401);
+    await api
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: other.refreshToken })
+      .expect(401);
+    await api.http().get('/v1/auth/me').set(current.auth).expect(200);
+    await api
+      .http()
+      .post('/v1/auth/refresh')
+      .send({ refreshToken: current.refreshToken })
+      .expect(200);
+    const [event] = await api.dataSource.query(
+      `SELECT metadata FROM audit_events WHERE action = 'auth.mfa_enabled' AND resource_id = $1`,
+      [owner.id],
+    );
+    expect(event.metadata).toEqual({ revokedSessions: 1 });
+  });
+
+  it('counts wrong passwords like failed logins: the account locks (429), login too', async () => {
+    const owner = await newUser(api.dataSource);
+    const client = clientOf(api);
+    const own = await client.login(owner);
+    const attempt = (password: string) =>
+      client.post('/v1/auth/mfa/disable').set(own.auth).send({ otp: '123456', password });
+    for (let i = 0; i < 10; i += 1) await attempt(`wrong-password-${i}`).expect(401);
+    const locked = await attempt(owner.password).expect(429);
+    expect(locked.body.type).toBe(`${PROBLEMS}login-locked`);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    const login = await clientOf(api)
+      .post('/v1/auth/login')
+      .send({ email: owner.email, password: owner.password })
+      .expect(429);
+    expect(login.body.type).toBe(`${PROBLEMS}login-locked`);
   });
 });

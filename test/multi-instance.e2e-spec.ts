@@ -171,7 +171,7 @@ describeShared('several instances on one database and Redis', () => {
       .http()
       .post('/v1/auth/mfa/enable')
       .set(session.auth)
-      .send({ otp: enableCode })
+      .send({ otp: enableCode, password: user.password })
       .expect(204);
     const code = authenticator
       .clone({ epoch: Date.now() + 30_000 })

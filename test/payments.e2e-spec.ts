@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
 import { OrderLedger } from '../src/orders/order-ledger.service';
 import { IdempotencyService } from '../src/payments/idempotency/idempotency.service';
 import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
 import { PaymentProviders } from '../src/payments/providers/payment-providers';
+import { signWebhook } from '../src/payments/providers/webhook-signature';
 import {
   auditActionsOf,
   errorFields,
@@ -672,5 +673,142 @@ describeShared('payments across two instances', () => {
       order.id,
     ]);
     expect(rows).toHaveLength(1);
+  });
+});
+
+describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', () => {
+  const webhookSecret = randomBytes(24).toString('hex');
+  const production = {
+    NODE_ENV: 'production',
+    JWT_SECRET: randomBytes(48).toString('base64url'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString(),
+    SHUTDOWN_DRAIN_MS: '0',
+  };
+  let env: TestEnvironment;
+
+  beforeAll(async () => {
+    env = await TestEnvironment.create();
+  });
+  afterAll(() => env.close());
+
+  function pay(
+    api: TestInstance,
+    auth: Record<string, string>,
+    orderId: string,
+    key = randomUUID(),
+  ) {
+    return api
+      .http()
+      .post(`/v1/orders/${orderId}/payments`)
+      .set(auth)
+      .set('idempotency-key', key)
+      .send(VISA);
+  }
+
+  /** The payments recorded for the order, and every charge the sandbox ever took. */
+  async function charges(api: TestInstance, orderId: string): Promise<[unknown[], number]> {
+    const payments: unknown[] = await api.dataSource.query(
+      'SELECT status FROM payments WHERE order_id = $1',
+      [orderId],
+    );
+    const [{ count }] = await api.dataSource.query(
+      `SELECT count(*)::int AS count FROM sandbox_operations WHERE kind = 'charge'`,
+    );
+    return [payments, count as number];
+  }
+
+  it('pays with tok_visa when PAYMENTS_SANDBOX=true', async () => {
+    const api = await env.start({
+      ...production,
+      PAYMENTS_SANDBOX: 'true',
+      SANDBOX_WEBHOOK_SECRET: webhookSecret,
+    });
+    try {
+      const customer = await signedIn(api);
+      const order = await newOrder(api, customer.auth);
+      const response = await pay(api, customer.auth, order.id).expect(201);
+      expect(response.body).toMatchObject({ status: 'succeeded', provider: 'sandbox' });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers 503 with the sandbox off: nothing captured or recorded, webhooks refused', async () => {
+    const api = await env.start(production);
+    try {
+      const customer = await signedIn(api);
+      const order = await newOrder(api, customer.auth);
+      const [, chargesBefore] = await charges(api, order.id);
+      const key = randomUUID();
+      const response = await pay(api, customer.auth, order.id, key).expect(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({
+        type: `${PROBLEMS}no-provider-enabled`,
+        status: 503,
+      });
+      // Waiting does not enable a provider: no Retry-After invites a retry loop.
+      expect(response.headers['retry-after']).toBeUndefined();
+      expect(await charges(api, order.id)).toEqual([[], chargesBefore]);
+      expect(await auditActionsOf(api.dataSource, response.headers['x-request-id'])).toEqual([
+        'request.failed',
+      ]);
+      const after = await api.http().get(`/v1/orders/${order.id}`).set(customer.auth).expect(200);
+      expect(after.body).toMatchObject({ status: 'pending', amountPaid: 0 });
+      // The key was freed, not kept with the 503: the same request gets the same answer.
+      await pay(api, customer.auth, order.id, key).expect(503);
+
+      const event = JSON.stringify({
+        id: `evt_${randomUUID()}`,
+        type: 'payment.succeeded',
+        data: { providerRef: 'ch_sbx_any' },
+      });
+      const webhook = await api
+        .http()
+        .post('/v1/payments/webhooks/sandbox')
+        .set('content-type', 'application/json')
+        .set('x-signature', signWebhook(webhookSecret, event))
+        .send(event)
+        .expect(404);
+      expect(webhook.body.type).toBe(`${PROBLEMS}unknown-provider`);
+    } finally {
+      await api.close();
+    }
+  });
+
+  describeShared('with a payment the sandbox took while it was on', () => {
+    it('refuses its refund (503) and records nothing', async () => {
+      const on = await env.start({
+        ...production,
+        PAYMENTS_SANDBOX: 'true',
+        SANDBOX_WEBHOOK_SECRET: webhookSecret,
+      });
+      const customer = await signedIn(on);
+      const order = await newOrder(on, customer.auth);
+      const payment = await pay(on, customer.auth, order.id).expect(201);
+      await on.close();
+
+      const off = await env.start(production);
+      try {
+        const manager = await signedIn(off, ['manager']);
+        const response = await off
+          .http()
+          .post(`/v1/payments/${payment.body.id}/refunds`)
+          .set(manager.auth)
+          .set('idempotency-key', randomUUID())
+          .send({ amount: 100 })
+          .expect(503);
+        expect(response.body.type).toBe(`${PROBLEMS}provider-not-enabled`);
+        expect(
+          await off.dataSource.query('SELECT 1 FROM refunds WHERE payment_id = $1', [
+            payment.body.id,
+          ]),
+        ).toEqual([]);
+      } finally {
+        await off.close();
+      }
+    });
   });
 });

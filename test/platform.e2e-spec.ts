@@ -54,6 +54,14 @@ describe('platform: errors, request ids, health, docs', () => {
       .send('{"email": ')
       .expect(400);
     expect(malformed.headers['content-type']).toMatch(/problem\+json/);
+    expect(malformed.body.errors).toEqual([{ field: 'body', message: 'is not valid JSON' }]);
+    const form = await api
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'application/x-www-form-urlencoded')
+      .send('email=a%40b.co&password=x')
+      .expect(415);
+    expect(form.body.status).toBe(415);
     const text = await api
       .http()
       .post('/v1/auth/login')

@@ -46,7 +46,7 @@ export class AuditController {
   @ApiOperation({
     summary: 'Export audit events, oldest first, as NDJSON or CSV',
     description:
-      'Streamed in constant memory. NDJSON lines have the shape of `AuditEvent`; CSV has one column per field, `changes` and `metadata` as JSON. The export itself is recorded (`audit.exported`).',
+      "Streamed in constant memory. NDJSON lines have the shape of `AuditEvent`; CSV has one column per field, `changes` and `metadata` as JSON; a text cell that begins with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` so that no spreadsheet runs it. The export itself is recorded (`audit.exported`).",
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({

@@ -16,6 +16,7 @@ export enum AuthErrorCode {
   MfaNotEnabled = 'mfa-not-enabled',
   MfaNotSetUp = 'mfa-not-set-up',
   MfaCodeRejected = 'mfa-code-rejected',
+  MfaPasswordRejected = 'mfa-password-rejected',
   UserCredentialRequired = 'user-credential-required',
   ApiKeyCannotMintKeys = 'api-key-cannot-mint-keys',
   RevocationUnavailable = 'revocation-unavailable',
@@ -111,6 +112,15 @@ function describe(code: AuthErrorCode): AuthErrorShape {
         title: 'Invalid one-time password',
         detail: 'The one-time password is wrong, expired or already used.',
         errors: [{ field: 'otp', message: 'is wrong, expired or already used' }],
+      };
+    // A 401, unlike a wrong code: the credential that changing a factor needs is wrong.
+    case AuthErrorCode.MfaPasswordRejected:
+      return {
+        status: 401,
+        slug: AuthErrorCode.WrongPassword,
+        title: 'Wrong password',
+        detail: 'The current password is wrong.',
+        errors: [{ field: 'password', message: 'is wrong' }],
       };
     case AuthErrorCode.UserCredentialRequired:
       return {

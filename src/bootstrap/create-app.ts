@@ -5,6 +5,8 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import {
   createValidationPipe,
+  jsonBodyParser,
+  rejectMalformedInput,
   REQUEST_ID_HEADER,
   requestContext,
   requestIdFrom,
@@ -49,10 +51,15 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       bufferLogs: true,
       // Webhook signatures are checked over the exact bytes received (`request.rawBody`).
       rawBody: true,
+      // JSON only, through the parser below: any other body type is answered 415.
+      bodyParser: false,
     },
   );
+  app.useBodyParser('application/json', { bodyLimit: ONE_MEGABYTE }, jsonBodyParser(fastify));
   app.useLogger(app.get(Logger));
   app.enableVersioning({ type: VersioningType.URI, defaultVersion: '1' });
+  // Once for every route, before guards, interceptors and pipes: several of them recurse.
+  fastify.addHook('preValidation', rejectMalformedInput);
   app.useGlobalPipes(createValidationPipe());
   const { corsOrigins } = options.config.http;
   if (corsOrigins.length > 0) {

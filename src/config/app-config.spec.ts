@@ -52,6 +52,12 @@ describe('loadAppConfig', () => {
       expect(config.logLevel).toBe('info');
       expect(config.payments.idempotencyLeaseSeconds).toBe(30);
       expect(config.http.shutdownDrainMs).toBe(0);
+      expect(config.payments.sandbox).toEqual({ webhookSecret: expect.any(String) as string });
+    });
+
+    it('lets PAYMENTS_SANDBOX=false turn the sandbox off outside production', () => {
+      expect(load({ PAYMENTS_SANDBOX: 'false' }).payments.sandbox).toBeNull();
+      expect(load({ NODE_ENV: 'test' }).payments.sandbox).not.toBeNull();
     });
 
     it('treats empty strings as unset', () => {
@@ -90,6 +96,7 @@ describe('loadAppConfig', () => {
       ['JWT_REFRESH_TTL', { JWT_REFRESH_TTL: '30 days' }],
       ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
       ['SIGNUP_ENABLED', { SIGNUP_ENABLED: 'maybe' }],
+      ['PAYMENTS_SANDBOX', { PAYMENTS_SANDBOX: 'yes' }],
       ['DATA_ENCRYPTION_KEY', { DATA_ENCRYPTION_KEY: randomBytes(16).toString('base64') }],
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }],
       ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'Qwerty123456' }],
@@ -131,18 +138,34 @@ describe('loadAppConfig', () => {
       SANDBOX_WEBHOOK_SECRET: 'webhook-secret-for-every-instance',
     };
 
-    it.each([
-      'JWT_SECRET',
-      'DATA_ENCRYPTION_KEY',
-      'AUDIT_SIGNING_KEY',
-      'SANDBOX_WEBHOOK_SECRET',
-    ] as const)('requires %s', (variable) => {
-      const overrides: Record<string, string> = { ...complete };
-      delete overrides[variable];
+    it.each(['JWT_SECRET', 'DATA_ENCRYPTION_KEY', 'AUDIT_SIGNING_KEY'] as const)(
+      'requires %s',
+      (variable) => {
+        const overrides: Record<string, string> = { ...complete };
+        delete overrides[variable];
 
-      const error = loadError(overrides);
+        const error = loadError(overrides);
 
-      expect(error.message).toContain(`${variable} is required when NODE_ENV=production`);
+        expect(error.message).toContain(`${variable} is required when NODE_ENV=production`);
+      },
+    );
+
+    it('turns the sandbox provider off unless PAYMENTS_SANDBOX=true', () => {
+      expect(load(complete).payments.sandbox).toBeNull();
+      expect(load({ ...complete, PAYMENTS_SANDBOX: 'false' }).payments.sandbox).toBeNull();
+      expect(load({ ...complete, PAYMENTS_SANDBOX: 'true' }).payments.sandbox).toEqual({
+        webhookSecret: 'webhook-secret-for-every-instance',
+      });
+    });
+
+    it('needs SANDBOX_WEBHOOK_SECRET only with the sandbox on', () => {
+      const withoutSecret: Record<string, string> = { ...complete };
+      delete withoutSecret.SANDBOX_WEBHOOK_SECRET;
+
+      expect(load(withoutSecret).payments.sandbox).toBeNull();
+      expect(loadError({ ...withoutSecret, PAYMENTS_SANDBOX: 'true' }).message).toContain(
+        'SANDBOX_WEBHOOK_SECRET is required when NODE_ENV=production and PAYMENTS_SANDBOX=true',
+      );
     });
 
     it('drains for 5 s on shutdown unless SHUTDOWN_DRAIN_MS says otherwise', () => {
@@ -213,7 +236,7 @@ describe('loadAppConfig', () => {
       expect(second.auth.jwtSecret).toBe(first.auth.jwtSecret);
       expect(second.auth.dataEncryptionKey.equals(first.auth.dataEncryptionKey)).toBe(true);
       expect(second.audit.signingKeyPem).toBe(first.audit.signingKeyPem);
-      expect(second.payments.sandboxWebhookSecret).toBe(first.payments.sandboxWebhookSecret);
+      expect(second.payments.sandbox).toEqual(first.payments.sandbox);
     });
 
     it('differ between data directories', () => {

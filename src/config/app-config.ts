@@ -64,8 +64,13 @@ export interface AuditConfig {
   anchorDir: string;
 }
 
+export interface SandboxProviderConfig {
+  webhookSecret: string;
+}
+
 export interface PaymentsConfig {
-  sandboxWebhookSecret: string;
+  /** Null: the sandbox provider is off (it captures with a test token, so never by accident in production). */
+  sandbox: SandboxProviderConfig | null;
   /** How long a request holds its Idempotency-Key before a retry may take the key over. */
   idempotencyLeaseSeconds: number;
 }
@@ -148,10 +153,15 @@ class GeneratedSecrets {
   }
 }
 
-function requireInProduction(production: boolean, name: string, value: string | undefined): void {
+function requireInProduction(
+  production: boolean,
+  name: string,
+  value: string | undefined,
+  condition = '',
+): void {
   if (production && !value) {
     throw new ConfigurationError(
-      `Invalid configuration:\n  ${name} is required when NODE_ENV=production`,
+      `Invalid configuration:\n  ${name} is required when NODE_ENV=production${condition}`,
     );
   }
 }
@@ -163,8 +173,16 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
   requireInProduction(production, 'JWT_SECRET', env.JWT_SECRET);
   requireInProduction(production, 'DATA_ENCRYPTION_KEY', env.DATA_ENCRYPTION_KEY);
   requireInProduction(production, 'AUDIT_SIGNING_KEY', env.AUDIT_SIGNING_KEY);
-  // Generated per instance, it would differ between instances and fail the provider's webhooks.
-  requireInProduction(production, 'SANDBOX_WEBHOOK_SECRET', env.SANDBOX_WEBHOOK_SECRET);
+  const sandboxEnabled = env.PAYMENTS_SANDBOX ?? !production;
+  if (sandboxEnabled) {
+    // Generated per instance, it would differ between instances and fail the provider's webhooks.
+    requireInProduction(
+      production,
+      'SANDBOX_WEBHOOK_SECRET',
+      env.SANDBOX_WEBHOOK_SECRET,
+      ' and PAYMENTS_SANDBOX=true',
+    );
+  }
   if (parseDurationSeconds(env.JWT_REFRESH_TTL) <= parseDurationSeconds(env.JWT_ACCESS_TTL)) {
     throw new ConfigurationError(
       'Invalid configuration:\n  JWT_REFRESH_TTL must be longer than JWT_ACCESS_TTL',
@@ -228,9 +246,13 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       anchorDir: resolve(env.AUDIT_ANCHOR_DIR ?? join(dataDir, 'audit-anchors')),
     },
     {
-      sandboxWebhookSecret:
-        env.SANDBOX_WEBHOOK_SECRET ??
-        secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+      sandbox: sandboxEnabled
+        ? {
+            webhookSecret:
+              env.SANDBOX_WEBHOOK_SECRET ??
+              secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+          }
+        : null,
       idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     },
   );

@@ -74,6 +74,12 @@ export class Environment {
   @IsBoolean({ message: 'must be true or false' })
   SIGNUP_ENABLED = false;
 
+  /** Unset: on outside production, off in production. */
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  PAYMENTS_SANDBOX?: boolean;
+
   @IsOptional()
   @IsString()
   @MinLength(16, { message: 'must be at least 16 characters' })

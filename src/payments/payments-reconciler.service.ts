@@ -71,7 +71,7 @@ export class PaymentsReconciler {
    * caller of the current request.
    */
   async settlePayment({ id, provider }: Unsettled, actor?: AuditActor): Promise<Settled<Payment>> {
-    const outcome = await this.providers.get(provider).chargeOutcome(id);
+    const outcome = await this.providers.ofPayment(provider).chargeOutcome(id);
     return this.dataSource.transaction((manager) =>
       this.settlement.applyCharge(manager, id, outcome, actor),
     );
@@ -79,7 +79,7 @@ export class PaymentsReconciler {
 
   /** Like `settlePayment`, for a refund; `provider` is its payment's. */
   async settleRefund({ id, provider }: Unsettled, actor?: AuditActor): Promise<Settled<Refund>> {
-    const outcome = await this.providers.get(provider).refundOutcome(id);
+    const outcome = await this.providers.ofPayment(provider).refundOutcome(id);
     return this.dataSource.transaction((manager) =>
       this.settlement.applyRefund(manager, id, outcome, actor),
     );

@@ -6,6 +6,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiIdParam, IdParam, Page, PageQueryDto } from '@bastion/common';
@@ -24,6 +25,9 @@ import {
 } from './idempotency/idempotent.decorator';
 import { PaymentsService } from './payments.service';
 import { RefundsService } from './refunds.service';
+
+const NO_PROVIDER =
+  'No payment provider is enabled on this server (`/no-provider-enabled`): in production the sandbox is off unless `PAYMENTS_SANDBOX=true`. No `Retry-After`: retrying does not help until the configuration changes.';
 
 const ORDER_NOT_FOUND =
   'No order has this id, or it is another customer’s and the caller may only use their own.';
@@ -60,6 +64,7 @@ export class PaymentsController {
     description: `The order cannot take payments: it is cancelled or already paid (\`/illegal-transition\`, naming its state), nothing is left to pay (\`/nothing-outstanding\`) or \`amount\` exceeds the outstanding balance (\`/amount-exceeds-outstanding\`). ${IDEMPOTENCY_CONFLICT}`,
     headers: IDEMPOTENCY_CONFLICT_HEADERS,
   })
+  @ApiServiceUnavailableResponse({ description: NO_PROVIDER })
   pay(
     @CurrentPrincipal() principal: Principal,
     @IdParam() orderId: string,
@@ -112,6 +117,10 @@ export class PaymentsController {
   @ApiConflictResponse({
     description: `The payment did not succeed (\`/payment-not-refundable\`), the amount exceeds what is left to refund (\`/refund-exceeds-captured\`), or the order cannot be refunded in its state (\`/illegal-transition\`). ${IDEMPOTENCY_CONFLICT}`,
     headers: IDEMPOTENCY_CONFLICT_HEADERS,
+  })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The provider that took the payment is not enabled on this server (`/provider-not-enabled`); nothing was recorded. No `Retry-After`: retrying does not help until the configuration changes.',
   })
   refund(
     @IdParam() paymentId: string,

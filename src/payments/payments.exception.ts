@@ -12,6 +12,8 @@ export enum PaymentsErrorCode {
   InvalidSignature = 'invalid-signature',
   InvalidWebhookPayload = 'invalid-webhook-payload',
   UnknownPaymentReference = 'unknown-payment-reference',
+  NoProviderEnabled = 'no-provider-enabled',
+  ProviderNotEnabled = 'provider-not-enabled',
 }
 
 interface PaymentsErrorShape {
@@ -63,7 +65,7 @@ function describe(code: PaymentsErrorCode, context: string): PaymentsErrorShape 
       return {
         status: HttpStatus.NOT_FOUND,
         title: 'Unknown provider',
-        detail: 'No payment provider has this name.',
+        detail: 'No enabled payment provider has this name.',
       };
     case PaymentsErrorCode.InvalidSignature:
       return {
@@ -82,6 +84,19 @@ function describe(code: PaymentsErrorCode, context: string): PaymentsErrorShape 
         status: HttpStatus.NOT_FOUND,
         title: 'Unknown payment reference',
         detail: 'No payment has this provider reference (yet); deliver the event again later.',
+      };
+    // No Retry-After: a provider is enabled by configuration and a restart, not by waiting.
+    case PaymentsErrorCode.NoProviderEnabled:
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        title: 'No payment provider enabled',
+        detail: 'This server has no payment provider enabled, so it cannot take payments.',
+      };
+    case PaymentsErrorCode.ProviderNotEnabled:
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        title: 'Payment provider not enabled',
+        detail: `The payment was made with the ${context} provider, which is not enabled on this server.`,
       };
   }
 }

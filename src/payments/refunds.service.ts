@@ -42,6 +42,8 @@ export class RefundsService {
     const attempt = await this.dataSource.transaction(async (manager) => {
       const found = await manager.findOneBy(Payment, { id: paymentId });
       if (!found) throw new NotFoundProblem('Payment');
+      // Before anything is recorded: a refund its provider cannot take must not be left pending.
+      const provider = this.providers.ofPayment(found.provider);
       const order = await this.ledger.lockOrderForPayment(manager, found.orderId);
       const payment = await this.settlement.lockPayment(manager, paymentId);
       if (payment.status !== PaymentStatus.Succeeded) {
@@ -68,10 +70,9 @@ export class RefundsService {
         resource: { type: 'refund', id },
         metadata: { paymentId, orderId: payment.orderId, amount: dto.amount, reason: dto.reason },
       });
-      return { id, payment };
+      return { id, payment, provider };
     });
-    const provider = this.providers.get(attempt.payment.provider);
-    const outcome = await provider.refund({
+    const outcome = await attempt.provider.refund({
       key: attempt.id,
       paymentRef: attempt.payment.providerRef as string,
       amount: dto.amount,

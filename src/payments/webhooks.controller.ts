@@ -83,7 +83,7 @@ export class WebhooksController {
   })
   @ApiNotFoundResponse({
     description:
-      'No provider has this name (`/unknown-provider`), or no payment has the event’s `providerRef` yet (`/unknown-payment-reference`; deliver again later).',
+      'No enabled provider has this name (`/unknown-provider`; the sandbox is off in production unless `PAYMENTS_SANDBOX=true`), or no payment has the event’s `providerRef` yet (`/unknown-payment-reference`; deliver again later).',
   })
   receive(
     @Param('provider') provider: string,

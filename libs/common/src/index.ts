@@ -1,5 +1,7 @@
 export * from './problem/problem';
 export * from './problem/problem-details.filter';
+export * from './validation/input-shape';
+export * from './validation/json-body';
 export * from './validation/validation.pipe';
 export * from './validation/common-password';
 export * from './http/request-id';

@@ -32,6 +32,32 @@ describe('csvField', () => {
   ])('writes %p as %p', (value, expected) => {
     expect(csvField(value)).toBe(expected);
   });
+
+  it.each([
+    ['=HYPERLINK("https://evil.example","x")', `"'=HYPERLINK(""https://evil.example"",""x"")"`],
+    ['=1+1', "'=1+1"],
+    ['+1+1', "'+1+1"],
+    ['-1+1', "'-1+1"],
+    ['-5', "'-5"],
+    ['@SUM(A1:A9)', "'@SUM(A1:A9)"],
+    ['\t=1+1', "'\t=1+1"],
+    ['\r=1+1', `"'\r=1+1"`],
+  ])('prefixes text a spreadsheet would run: %p as %p', (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it.each([
+    ['a=1', 'a=1'],
+    ['1-2', '1-2'],
+    ['{"a":"=1"}', '"{""a"":""=1""}"'],
+  ])('leaves %p alone: nothing runs unless the cell begins with it', (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it('writes numbers as numbers, a negative one too: a number is never a formula', () => {
+    expect(csvField(-5)).toBe('-5');
+    expect(csvField(0)).toBe('0');
+  });
 });
 
 describe('formatEvent', () => {
@@ -41,6 +67,22 @@ describe('formatEvent', () => {
     expect(line.endsWith('\n')).toBe(true);
     expect(line.slice(0, -1)).not.toContain('\n');
     expect(JSON.parse(line)).toEqual(event);
+  });
+
+  it('prefixes every text cell a spreadsheet would run, whichever column it is in', () => {
+    const hostile: AuditEventDto = {
+      ...event,
+      actor: { type: 'user', id: '+u-1', display: '@Ada' },
+      resource: { type: 'user', id: '-u-2' },
+      requestId: '=req',
+      userAgent: '=HYPERLINK("https://evil.example")',
+    };
+    const line = formatEvent(AuditExportFormat.Csv, hostile);
+
+    expect(line).toContain(",'+u-1,'@Ada,");
+    expect(line).toContain(",'-u-2,");
+    expect(line).toContain(",'=req,");
+    expect(line).toContain(`,"'=HYPERLINK(""https://evil.example"")",`);
   });
 
   it('writes CSV as one CRLF-terminated record with JSON for changes and metadata', () => {

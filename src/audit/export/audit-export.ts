@@ -32,10 +32,17 @@ const CSV_COLUMNS: [header: string, value: (event: AuditEventDto) => CsvValue][]
   ['prevHash', (event) => event.prevHash],
 ];
 
-/** RFC 4180: quote a field holding a comma, quote or line break, doubling its quotes. */
+/** What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180: quote a field holding a comma, quote or line break, doubling its quotes. Text that
+ * a spreadsheet would run (a User-Agent of `=HYPERLINK(…)`) is prefixed with `'`, which makes
+ * it plain text. Numbers are written as they are: they are values, never formulas.
+ */
 export function csvField(value: CsvValue): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
+  const text = typeof value === 'string' && FORMULA_START.test(value) ? `'${value}` : String(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

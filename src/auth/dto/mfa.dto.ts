@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Matches } from 'class-validator';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { PASSWORD_MAX_LENGTH } from './register.dto';
 
 export class MfaSetupDto {
   @ApiProperty({
@@ -16,8 +17,18 @@ export class MfaSetupDto {
   otpauthUrl!: string;
 }
 
+/** What enabling or disabling MFA needs: a code and the current password, not a session alone. */
 export class MfaCodeDto {
   @ApiProperty({ example: '123456', description: 'Current code from the authenticator app.' })
   @Matches(/^\d{6}$/, { message: 'must be a 6-digit code' })
   otp!: string;
+
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    maxLength: PASSWORD_MAX_LENGTH,
+    description: 'The user’s current password.',
+  })
+  @IsString()
+  @MaxLength(PASSWORD_MAX_LENGTH)
+  password!: string;
 }

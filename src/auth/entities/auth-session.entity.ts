@@ -1,7 +1,12 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 export type SessionRevocationReason =
-  'logout' | 'refresh_reuse' | 'password_changed' | 'user_disabled' | 'user_deleted';
+  | 'logout'
+  | 'refresh_reuse'
+  | 'password_changed'
+  | 'mfa_enabled'
+  | 'user_disabled'
+  | 'user_deleted';
 
 /** A login: the family of refresh tokens that rotate from one sign-in. */
 @Entity('auth_sessions')

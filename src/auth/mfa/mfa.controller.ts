@@ -7,6 +7,8 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
@@ -16,6 +18,10 @@ import { MfaService } from './mfa.service';
 
 const USERS_ONLY = 'signed-in users only; an API key gets 403';
 const API_KEY_FORBIDDEN = 'The caller is an API key: MFA belongs to a signed-in user.';
+const WRONG_PASSWORD =
+  'A wrong current `password` (`/wrong-password`): nothing changes; the attempt is audited and counts towards the failed-login lockout.';
+const LOCKED =
+  'Too many requests, or too many failed passwords from this address or for this account (`/login-locked`, shared with login), with `Retry-After`.';
 
 @ApiTags('auth')
 @Controller({ path: 'auth/mfa', version: '1' })
@@ -40,27 +46,35 @@ export class MfaController {
   @Authenticated(USERS_ONLY)
   @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Enable MFA with a code for the pending secret' })
+  @ApiOperation({
+    summary: 'Enable MFA with a code for the pending secret and the current password',
+    description:
+      'Every other session of the user is signed out (its refresh and access tokens stop working); this one stays.',
+  })
   @ApiNoContentResponse({ description: 'MFA is on: logins now need a code.' })
   @ApiBadRequestResponse({ description: 'Invalid body, or a wrong code (`/invalid-otp`).' })
+  @ApiUnauthorizedResponse({ description: WRONG_PASSWORD })
   @ApiForbiddenResponse({ description: API_KEY_FORBIDDEN })
   @ApiConflictResponse({
     description: 'Already enabled (`/mfa-already-enabled`) or not set up (`/mfa-not-set-up`).',
   })
+  @ApiTooManyRequestsResponse({ description: LOCKED })
   enable(@CurrentPrincipal() principal: Principal, @Body() dto: MfaCodeDto): Promise<void> {
-    return this.mfa.enable(principal, dto.otp);
+    return this.mfa.enable(principal, dto);
   }
 
   @Post('disable')
   @Authenticated(USERS_ONLY)
   @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Disable MFA with a current code' })
+  @ApiOperation({ summary: 'Disable MFA with a current code and the current password' })
   @ApiNoContentResponse({ description: 'MFA is off.' })
   @ApiBadRequestResponse({ description: 'Invalid body, or a wrong code (`/invalid-otp`).' })
+  @ApiUnauthorizedResponse({ description: WRONG_PASSWORD })
   @ApiForbiddenResponse({ description: API_KEY_FORBIDDEN })
   @ApiConflictResponse({ description: 'MFA is not enabled (`/mfa-not-enabled`).' })
+  @ApiTooManyRequestsResponse({ description: LOCKED })
   disable(@CurrentPrincipal() principal: Principal, @Body() dto: MfaCodeDto): Promise<void> {
-    return this.mfa.disable(principal, dto.otp);
+    return this.mfa.disable(principal, dto);
   }
 }

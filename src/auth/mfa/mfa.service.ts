@@ -1,17 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requestContext } from '@bastion/common';
 import { Principal } from '@bastion/rbac';
 import { AuditWriter } from '../../audit/audit-writer.service';
 import { User } from '../../users/entities/user.entity';
 import { AuthErrorCode, AuthException } from '../auth.exception';
+import { PasswordHasher } from '../crypto/password-hasher';
 import { SecretBox } from '../crypto/secret-box';
-import { MfaSetupDto } from '../dto/mfa.dto';
+import { MfaCodeDto, MfaSetupDto } from '../dto/mfa.dto';
+import { LoginAttempts } from '../login-attempts.service';
+import { SessionsService } from '../sessions.service';
 import { OtpVerifier } from './otp-verifier';
+
+type MfaChange = 'enable' | 'disable';
+
+const FAILED_ACTIONS: Record<MfaChange, string> = {
+  enable: 'auth.mfa_enable_failed',
+  disable: 'auth.mfa_disable_failed',
+};
 
 /**
  * TOTP enrolment of the signed-in user: setup keeps a pending secret until a first code proves
- * the authenticator app has it. Secrets are stored sealed and never audited or logged.
+ * the authenticator app has it. Enabling and disabling also need the current password, so a
+ * stolen session alone cannot change a factor. Secrets are stored sealed and never audited or
+ * logged.
  */
 @Injectable()
 export class MfaService {
@@ -19,6 +32,9 @@ export class MfaService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly box: SecretBox,
     private readonly otp: OtpVerifier,
+    private readonly hasher: PasswordHasher,
+    private readonly attempts: LoginAttempts,
+    private readonly sessions: SessionsService,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -38,33 +54,42 @@ export class MfaService {
     return { secret, otpauthUrl: this.otp.keyUri(email, secret) };
   }
 
-  async enable(principal: Principal, code: string): Promise<void> {
+  /** Turns MFA on and signs out every other session of the user, which predates the factor. */
+  async enable(principal: Principal, dto: MfaCodeDto): Promise<void> {
     const userId = userIdOf(principal);
-    const accepted = await this.dataSource.transaction(async (manager) => {
+    const passwordHash = await this.checkPassword(userId, dto.password, 'enable');
+    const revoked = await this.dataSource.transaction(async (manager) => {
       const user = await lockUser(manager, userId);
+      assertPasswordUnchanged(user, passwordHash);
       if (user.mfaEnabled) throw new AuthException(AuthErrorCode.MfaAlreadyEnabled);
       if (!user.mfaPendingSecret) throw new AuthException(AuthErrorCode.MfaNotSetUp);
-      if (!(await this.otp.verifyOnce(userId, user.mfaPendingSecret, code))) return false;
+      if (!(await this.otp.verifyOnce(userId, user.mfaPendingSecret, dto.otp))) return null;
       await manager.update(
         User,
         { id: userId },
         { mfaEnabled: true, mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null },
       );
+      const others = await this.sessions.activeSessionIds(manager, userId, principal.sessionId);
+      await this.sessions.revokeInTransaction(manager, others, 'mfa_enabled');
       await this.audit.record(manager, {
         action: 'auth.mfa_enabled',
         resource: { type: 'user', id: userId },
+        metadata: { revokedSessions: others.length },
       });
-      return true;
+      return others;
     });
-    if (!accepted) await this.reject(userId, 'auth.mfa_enable_failed');
+    if (!revoked) return this.reject(userId, 'enable', 'invalid_otp');
+    await this.sessions.propagate(revoked);
   }
 
-  async disable(principal: Principal, code: string): Promise<void> {
+  async disable(principal: Principal, dto: MfaCodeDto): Promise<void> {
     const userId = userIdOf(principal);
+    const passwordHash = await this.checkPassword(userId, dto.password, 'disable');
     const accepted = await this.dataSource.transaction(async (manager) => {
       const user = await lockUser(manager, userId);
+      assertPasswordUnchanged(user, passwordHash);
       if (!user.mfaEnabled) throw new AuthException(AuthErrorCode.MfaNotEnabled);
-      if (!(await this.otp.verifyOnce(userId, user.mfaSecret, code))) return false;
+      if (!(await this.otp.verifyOnce(userId, user.mfaSecret, dto.otp))) return false;
       await manager.update(
         User,
         { id: userId },
@@ -76,17 +101,51 @@ export class MfaService {
       });
       return true;
     });
-    if (!accepted) await this.reject(userId, 'auth.mfa_disable_failed');
+    if (!accepted) await this.reject(userId, 'disable', 'invalid_otp');
   }
 
-  private async reject(userId: string, action: string): Promise<never> {
+  /**
+   * Checks the current password as login does: a failure counts towards the same per-IP and
+   * per-email lockout, so this route is no better a password oracle than login. Returns the
+   * hash that was verified.
+   */
+  private async checkPassword(
+    userId: string,
+    password: string,
+    change: MfaChange,
+  ): Promise<string | null> {
+    const user = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('user')
+      .addSelect('user.passwordHash')
+      .where('user.id = :id', { id: userId })
+      .getOneOrFail();
+    const ip = requestContext.current()?.ip ?? 'unknown';
+    const email = (user.email ?? userId).toLowerCase();
+    await this.attempts.reserve(ip, email);
+    if (!(await this.hasher.verify(user.passwordHash, password))) {
+      return this.reject(userId, change, 'wrong_password');
+    }
+    await this.attempts.release(ip, email);
+    return user.passwordHash;
+  }
+
+  private async reject(
+    userId: string,
+    change: MfaChange,
+    reason: 'invalid_otp' | 'wrong_password',
+  ): Promise<never> {
     await this.audit.recordAlone({
-      action,
+      action: FAILED_ACTIONS[change],
       resource: { type: 'user', id: userId },
       outcome: 'failure',
-      metadata: { reason: 'invalid_otp' },
+      metadata: { reason },
     });
-    throw new AuthException(AuthErrorCode.MfaCodeRejected);
+    throw new AuthException(
+      reason === 'wrong_password'
+        ? AuthErrorCode.MfaPasswordRejected
+        : AuthErrorCode.MfaCodeRejected,
+    );
   }
 }
 
@@ -96,11 +155,18 @@ function userIdOf(principal: Principal): string {
   return principal.userId;
 }
 
-/** The user row with its sealed secrets, locked so concurrent setup/enable/disable serialize. */
+/** The password was checked before the lock: a password change that committed since then wins. */
+function assertPasswordUnchanged(user: User, verifiedHash: string | null): void {
+  if (user.passwordHash !== verifiedHash) {
+    throw new AuthException(AuthErrorCode.MfaPasswordRejected);
+  }
+}
+
+/** The user row with its hash and sealed secrets, locked so MFA changes serialize. */
 function lockUser(manager: EntityManager, userId: string): Promise<User> {
   return manager
     .createQueryBuilder(User, 'user')
-    .addSelect(['user.mfaSecret', 'user.mfaPendingSecret'])
+    .addSelect(['user.passwordHash', 'user.mfaSecret', 'user.mfaPendingSecret'])
     .setLock('pessimistic_write')
     .where('user.id = :userId', { userId })
     .getOneOrFail();

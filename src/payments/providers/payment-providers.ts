@@ -4,23 +4,36 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
 import { PaymentProvider } from './payment-provider';
-import { SANDBOX_PROVIDER, SandboxProvider } from './sandbox.provider';
+import { SandboxProvider } from './sandbox.provider';
 
-/** The configured providers by name; new payments go to the default one. */
+/** The enabled providers by name; new payments go to the default one. */
 @Injectable()
 export class PaymentProviders {
-  private readonly byName: Map<string, PaymentProvider>;
+  private readonly byName = new Map<string, PaymentProvider>();
 
   constructor(@InjectDataSource() dataSource: DataSource, config: AppConfig) {
-    const sandbox = new SandboxProvider(dataSource, config.payments.sandboxWebhookSecret);
-    this.byName = new Map([[sandbox.name, sandbox]]);
+    const { sandbox } = config.payments;
+    if (sandbox) {
+      const provider = new SandboxProvider(dataSource, sandbox.webhookSecret);
+      this.byName.set(provider.name, provider);
+    }
   }
 
+  /** The provider new payments go to; a 503 when none is enabled. */
   default(): PaymentProvider {
-    return this.get(SANDBOX_PROVIDER);
+    const [provider] = this.byName.values();
+    if (!provider) throw new PaymentsException(PaymentsErrorCode.NoProviderEnabled);
+    return provider;
   }
 
-  /** A 404 for a name no provider answers to (e.g. in a webhook URL). */
+  /** The provider that took a payment, to refund or settle it; a 503 when it is not enabled. */
+  ofPayment(name: string): PaymentProvider {
+    const provider = this.byName.get(name);
+    if (!provider) throw new PaymentsException(PaymentsErrorCode.ProviderNotEnabled, name);
+    return provider;
+  }
+
+  /** A 404 for a name no enabled provider answers to (e.g. in a webhook URL). */
   get(name: string): PaymentProvider {
     const provider = this.byName.get(name);
     if (!provider) throw new PaymentsException(PaymentsErrorCode.UnknownProvider);

@@ -17,6 +17,8 @@ export function productionSecrets() {
     AUDIT_SIGNING_KEY: generateKeyPairSync('ed25519')
       .privateKey.export({ format: 'pem', type: 'pkcs8' })
       .toString(),
+    // The payment scenario pays with the sandbox's test cards, which production refuses by default.
+    PAYMENTS_SANDBOX: 'true',
     SANDBOX_WEBHOOK_SECRET: randomBytes(32).toString('base64url'),
     ADMIN_EMAIL: 'bench-admin@bench.local',
     ADMIN_PASSWORD: randomBytes(18).toString('base64url'),

@@ -107,6 +107,8 @@ function deploymentSecrets(): Record<string, string> {
     JWT_SECRET: randomBytes(48).toString('base64url'),
     DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     AUDIT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    // The load pays orders with the sandbox's test cards, which production refuses by default.
+    PAYMENTS_SANDBOX: 'true',
     SANDBOX_WEBHOOK_SECRET: randomBytes(24).toString('hex'),
   };
 }
