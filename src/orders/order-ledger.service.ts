@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { VersionedJson } from '@bastion/common';
 import { preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import {
@@ -14,7 +15,7 @@ import { OrderItemDto } from './dto/order.dto';
 import { Order } from './entities/order.entity';
 import { PricedOrder } from './money';
 import { assertTransition, OrderStatus } from './order-state';
-import { ORDER_JSON, OrderJson, OrderJsonRow } from './order-views';
+import { ORDER_JSON, OrderJsonRow } from './order-views';
 
 export interface NewOrder {
   id: string;
@@ -60,7 +61,7 @@ export class OrderLedger {
     manager: EntityManager,
     order: NewOrder,
     event: AuditRecord,
-  ): Promise<OrderJson> {
+  ): Promise<VersionedJson> {
     const { lines, subtotal, total } = order.priced;
     const values = [
       order.id,
@@ -76,7 +77,7 @@ export class OrderLedger {
       ...values,
       ...this.audit.eventValues(event),
     ]);
-    return { json: row.order, version: row.version };
+    return new VersionedJson(row.order, row.version);
   }
 
   /** The order, when it exists and `scope` lets the caller see it; otherwise null (a 404). */

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { decodeTimestampCursor, timestampCursorSql, toPageJson } from '@bastion/common';
+import {
+  decodeTimestampCursor,
+  timestampCursorSql,
+  toPageJson,
+  VersionedJson,
+} from '@bastion/common';
 import { isoTimestampSql, preparedQuery } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import { OrderDto } from './dto/order.dto';
@@ -51,12 +56,6 @@ const ORDER_BY_ID = `SELECT ${ORDER_JSON}, o.version FROM orders o WHERE o.id = 
 const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
 const LOCKED_ORDER_BY_ID = `${ORDER_BY_ID} FOR UPDATE`;
 
-/** An order as JSON text ready to send, with the version its ETag carries. */
-export interface OrderJson {
-  json: string;
-  version: number;
-}
-
 export function toOrderDto(json: string): OrderDto {
   return JSON.parse(json) as OrderDto;
 }
@@ -77,13 +76,13 @@ export class OrderViews {
     id: string,
     scope: OwnershipScope,
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<OrderJson | null> {
+  ): Promise<VersionedJson | null> {
     const rows = await preparedQuery<OrderJsonRow & { version: number }>(
       manager,
       scope.ownerId === null ? ORDER_BY_ID : OWN_ORDER_BY_ID,
       scope.ownerId === null ? [id] : [id, scope.ownerId],
     );
-    return rows.length > 0 ? { json: rows[0].order, version: rows[0].version } : null;
+    return rows.length > 0 ? new VersionedJson(rows[0].order, rows[0].version) : null;
   }
 
   /** The order, locked (FOR UPDATE) until `manager`'s transaction ends; null when absent. */

@@ -3,13 +3,11 @@ import {
   Controller,
   Get,
   Header,
-  Headers,
   HttpCode,
   HttpStatus,
   Patch,
   Post,
   Query,
-  Res,
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -21,8 +19,15 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, withEtag } from '@bastion/common';
+import {
+  ApiIdParam,
+  ApiIfMatch,
+  etagHeaderDoc,
+  IdParam,
+  IfMatch,
+  Versioned,
+  VersionedJson,
+} from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { CreateOrderDto } from './dto/create-order.dto';
@@ -61,14 +66,12 @@ export class OrdersController {
     description:
       'No permission to create orders, or `customerId` names another customer without `orders:create:any`.',
   })
-  // The new order comes as JSON text from PostgreSQL and is sent as it is.
-  @Header('Content-Type', 'application/json; charset=utf-8')
-  async create(
+  @Versioned()
+  create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateOrderDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    return withEtag(reply, await this.orders.create(principal, dto)).json;
+  ): Promise<VersionedJson> {
+    return this.orders.create(principal, dto);
   }
 
   @Get()
@@ -94,14 +97,9 @@ export class OrdersController {
   @ApiOperation({ summary: 'Get an order' })
   @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order.' })
   @ApiNotFoundResponse({ description: NOT_FOUND })
-  // The order comes as JSON text from PostgreSQL and is sent as it is.
-  @Header('Content-Type', 'application/json; charset=utf-8')
-  async get(
-    @CurrentPrincipal() principal: Principal,
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<string> {
-    return withEtag(reply, await this.orders.getJson(principal, id)).json;
+  @Versioned()
+  get(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<VersionedJson> {
+    return this.orders.getJson(principal, id);
   }
 
   @Patch(':id')
@@ -118,13 +116,13 @@ export class OrdersController {
     description:
       'The order is not pending (`/order-not-editable`, naming its state), or `items` change while payments exist (`/order-has-payments`).',
   })
-  async update(
+  @Versioned()
+  update(
     @IdParam() id: string,
-    @Headers('if-match') ifMatch: string | undefined,
+    @IfMatch() version: number,
     @Body() dto: UpdateOrderDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<OrderDto> {
-    return withEtag(reply, await this.orders.update(id, ifMatch, dto));
+    return this.orders.update(id, version, dto);
   }
 
   @Post(':id/cancel')
@@ -140,12 +138,9 @@ export class OrdersController {
   @ApiConflictResponse({
     description: `${TRANSITION_CONFLICT('pending')} Or payments were captured or are in flight (\`/order-has-payments\`).`,
   })
-  async cancel(
-    @CurrentPrincipal() principal: Principal,
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderDto> {
-    return withEtag(reply, await this.orders.cancel(principal, id));
+  @Versioned()
+  cancel(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<OrderDto> {
+    return this.orders.cancel(principal, id);
   }
 
   @Post(':id/fulfil')
@@ -156,10 +151,8 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order, `fulfilled`.' })
   @ApiNotFoundResponse({ description: 'No order has this id.' })
   @ApiConflictResponse({ description: TRANSITION_CONFLICT('paid') })
-  async fulfil(
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<OrderDto> {
-    return withEtag(reply, await this.orders.fulfil(id));
+  @Versioned()
+  fulfil(@IdParam() id: string): Promise<OrderDto> {
+    return this.orders.fulfil(id);
   }
 }

@@ -7,7 +7,7 @@ import {
   NotFoundProblem,
   preconditionFailed,
   ValidationProblem,
-  versionFromIfMatch,
+  VersionedJson,
 } from '@bastion/common';
 import { holds, ownershipScope, Permission, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit/audit-writer.service';
@@ -19,7 +19,7 @@ import { UpdateOrderDto } from './dto/update-order.dto';
 import { Order } from './entities/order.entity';
 import { priceOrder } from './money';
 import { NewOrder, OrderLedger, toOrderItems } from './order-ledger.service';
-import { OrderJson, OrderViews } from './order-views';
+import { OrderViews } from './order-views';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
 
@@ -33,7 +33,7 @@ export class OrdersService {
   ) {}
 
   /** The new order as JSON text to send, with its version. */
-  async create(principal: Principal, dto: CreateOrderDto): Promise<OrderJson> {
+  async create(principal: Principal, dto: CreateOrderDto): Promise<VersionedJson> {
     const customerId = dto.customerId ?? principal.userId;
     // Naming yourself is harmless; naming anyone else is acting for them.
     if (customerId !== principal.userId && !holds(principal, Permission.OrdersCreateAny)) {
@@ -74,15 +74,14 @@ export class OrdersService {
   }
 
   /** The order as JSON text, with its version; 404 unless the caller may see it. */
-  async getJson(principal: Principal, id: string): Promise<OrderJson> {
+  async getJson(principal: Principal, id: string): Promise<VersionedJson> {
     const scope = ownershipScope(principal, Permission.OrdersReadAny);
     const order = await this.views.findVisible(id, scope);
     if (!order) throw new NotFoundProblem('Order');
     return order;
   }
 
-  async update(id: string, ifMatch: string | undefined, dto: UpdateOrderDto): Promise<OrderDto> {
-    const expected = versionFromIfMatch(ifMatch);
+  async update(id: string, expected: number, dto: UpdateOrderDto): Promise<OrderDto> {
     return this.dataSource.transaction(async (manager) => {
       const before = await this.views.lock(manager, id);
       if (!before) throw new NotFoundProblem('Order');

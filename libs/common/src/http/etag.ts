@@ -1,6 +1,16 @@
-import { applyDecorators, HttpStatus } from '@nestjs/common';
+import {
+  applyDecorators,
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiHeader, ApiPreconditionFailedResponse, ApiResponse } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { map, Observable } from 'rxjs';
 import { ProblemException } from '../problem/problem';
 
 export function etagFor(version: number): string {
@@ -35,6 +45,45 @@ export function preconditionFailed(): ProblemException {
 export function withEtag<T extends { version: number }>(reply: FastifyReply, resource: T): T {
   void reply.header('etag', etagFor(resource.version));
   return resource;
+}
+
+/**
+ * A resource that is JSON text already (as PostgreSQL wrote it), with the version its ETag
+ * carries: `Versioned` routes send the text as it is.
+ */
+export class VersionedJson {
+  constructor(
+    readonly json: string,
+    readonly version: number,
+  ) {}
+}
+
+/** The handler's parameter: the version a required `If-Match` names (428 absent, 412 unusable). */
+export const IfMatch = createParamDecorator((_: unknown, context: ExecutionContext): number =>
+  versionFromIfMatch(context.switchToHttp().getRequest<FastifyRequest>().headers['if-match']),
+);
+
+@Injectable()
+class EtagInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const reply = context.switchToHttp().getResponse<FastifyReply>();
+    return next.handle().pipe(
+      map((resource: { version: number }) => {
+        void reply.header('etag', etagFor(resource.version));
+        if (!(resource instanceof VersionedJson)) return resource;
+        void reply.header('content-type', 'application/json; charset=utf-8');
+        return resource.json;
+      }),
+    );
+  }
+}
+
+/**
+ * The route answers one versioned resource (with a `version`, or a `VersionedJson`): its
+ * version goes out as the ETag, so handlers need not touch the reply.
+ */
+export function Versioned() {
+  return UseInterceptors(EtagInterceptor);
 }
 
 /** Documents the `ETag` response header of a versioned resource. */
