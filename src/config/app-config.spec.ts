@@ -256,6 +256,13 @@ describe('loadAppConfig', () => {
       );
     });
 
+    it('accepts the key on one line, its newlines written as \\n (as an env file holds it)', () => {
+      const oneLine = VALID_SIGNING_KEY.trimEnd().split('\n').join('\\n');
+      expect(load({ AUDIT_SIGNING_KEY: oneLine }).audit.signingKeyPem).toBe(
+        VALID_SIGNING_KEY.trimEnd(),
+      );
+    });
+
     it('rejects a private key of another type', () => {
       const ecKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
         .privateKey.export({ format: 'pem', type: 'pkcs8' })

@@ -195,8 +195,9 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const secrets = new GeneratedSecrets(dataDir);
 
+  // An env file holds one line per variable, so a PEM may come with its newlines written as \n.
   const signingKeyPem =
-    env.AUDIT_SIGNING_KEY ??
+    env.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n') ??
     secrets.read('audit-signing-key.pem', () =>
       generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
     );
