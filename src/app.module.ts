@@ -11,6 +11,7 @@ import { PermissionsGuard } from '@bastion/rbac';
 import { AuditModule } from './audit/audit.module';
 import { AuthenticationGuard } from './auth/access/authentication.guard';
 import { AuthModule } from './auth/auth.module';
+import { SsoModule } from './auth/sso/sso.module';
 import { CallerThrottlerGuard, ThrottleVerdictGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
 import { ScriptedThrottlerStorage } from './bootstrap/scripted-throttler.storage';
@@ -67,6 +68,7 @@ export class AppModule {
         HealthModule,
         AuditModule,
         AuthModule,
+        SsoModule,
         UsersModule,
         OrdersModule,
         PaymentsModule,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -24,6 +24,7 @@ import { LoginDto, RefreshDto, TokenPairDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';
 import { RegisterDto } from './dto/register.dto';
 import { TokenPair } from './sessions.service';
+import { PasswordLoginGuard } from './sso/password-login.guard';
 
 const REVOCATION_UNAVAILABLE =
   'The revocation could not be propagated to every instance (`/revocation-unavailable`); retry.';
@@ -39,6 +40,7 @@ export class AuthController {
   @Post('login')
   @Public()
   @CredentialThrottle()
+  @UseGuards(PasswordLoginGuard)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password (and a TOTP code when MFA is on)' })
   @ApiOkResponse({ type: TokenPairDto })
@@ -47,6 +49,10 @@ export class AuthController {
       'Wrong credentials, MFA required (`/mfa-required`) or wrong code (`/invalid-otp`).',
   })
   @ApiTooManyRequestsResponse({ description: 'Too many attempts from this IP or for this email.' })
+  @ApiForbiddenResponse({
+    description:
+      'SSO_ONLY=true: only the bootstrap admin logs in with a password (`/password-login-disabled`).',
+  })
   login(@Body() dto: LoginDto): Promise<TokenPair> {
     return this.auth.login(dto);
   }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { Environment } from './environment';
+import { parseSsoProviders, SsoConfig, SsoConfigurationError } from './sso-config';
 
 export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
@@ -88,6 +89,7 @@ export class AppConfig {
     readonly rateLimit: RateLimitConfig,
     readonly audit: AuditConfig,
     readonly payments: PaymentsConfig,
+    readonly sso: SsoConfig,
   ) {}
 }
 
@@ -193,6 +195,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       'Invalid configuration:\n  MIGRATION_DATABASE_URL needs DATABASE_URL (the runtime role)',
     );
   }
+  const sso = loadSsoConfig(env, production);
   const secrets = new GeneratedSecrets(dataDir);
 
   // An env file holds one line per variable, so a PEM may come with its newlines written as \n.
@@ -256,5 +259,25 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
         : null,
       idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     },
+    sso,
   );
+}
+
+function loadSsoConfig(env: Environment, production: boolean): SsoConfig {
+  try {
+    const providers = parseSsoProviders(env.SSO_PROVIDERS, production);
+    if (env.SSO_ONLY && providers.length === 0) {
+      throw new SsoConfigurationError('SSO_ONLY=true needs at least one provider in SSO_PROVIDERS');
+    }
+    return {
+      providers,
+      only: env.SSO_ONLY,
+      publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    };
+  } catch (error) {
+    if (error instanceof SsoConfigurationError) {
+      throw new ConfigurationError(`Invalid configuration:\n  ${error.message}`);
+    }
+    throw error;
+  }
 }

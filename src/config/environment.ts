@@ -148,4 +148,20 @@ export class Environment {
   @Min(0)
   @Max(600_000)
   SHUTDOWN_DRAIN_MS?: number;
+
+  /** JSON array of OpenID Connect providers; checked field by field in sso-config.ts. */
+  @IsOptional()
+  @IsString()
+  SSO_PROVIDERS?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  SSO_ONLY = false;
+
+  /** Unset: http://localhost:<PORT>. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/, {
+    message: 'must be an http(s):// URL with no query or fragment',
+  })
+  PUBLIC_URL?: string;
 }

@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
 
-const DEFAULT_ADMIN_EMAIL = 'admin@bastion.local';
+export const DEFAULT_ADMIN_EMAIL = 'admin@bastion.local';
 
 /** On start, creates the first admin when none exists (API.md, Configuration). */
 @Injectable()
