@@ -7,6 +7,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src src
 COPY libs libs
 COPY migrations migrations
+COPY console console
 RUN npm run build && npm prune --omit=dev --omit=optional
 
 FROM node:24.22.3-bookworm-slim AS runtime

@@ -6,6 +6,7 @@ import { Orders1763800000020 } from './1763800000020-orders';
 import { Payments1763800000030 } from './1763800000030-payments';
 import { IdempotencyLease1763800000040 } from './1763800000040-idempotency-lease';
 import { OrderItemsInline1763800000050 } from './1763800000050-order-items-inline';
+import { AuditByRequest1763800000060 } from './1763800000060-audit-by-request';
 import { SsoIdentities1763800000160 } from './1763800000160-sso-identities';
 
 /** Every migration, in order. */
@@ -18,5 +19,6 @@ export const migrations = [
   Payments1763800000030,
   IdempotencyLease1763800000040,
   OrderItemsInline1763800000050,
+  AuditByRequest1763800000060,
   SsoIdentities1763800000160,
 ];

@@ -11,6 +11,8 @@ export interface AuditEventFilter {
   resourceType?: string;
   resourceId?: string;
   outcome?: string;
+  requestId?: string;
+  seq?: number;
   /** ISO 8601, microseconds kept. */
   from?: string;
   to?: string;
@@ -47,6 +49,10 @@ class Conditions {
       where.add((p) => `e.resource_id = ${p(filter.resourceId)}`);
     }
     if (filter.outcome !== undefined) where.add((p) => `e.outcome = ${p(filter.outcome)}`);
+    if (filter.requestId !== undefined) {
+      where.add((p) => `e.request_id = ${p(filter.requestId)}`);
+    }
+    if (filter.seq !== undefined) where.add((p) => `e.seq = ${p(filter.seq)}`);
     if (filter.from) where.add((p) => `e.occurred_at >= CAST(${p(filter.from)} AS timestamptz)`);
     if (filter.to) where.add((p) => `e.occurred_at <= CAST(${p(filter.to)} AS timestamptz)`);
     return where;

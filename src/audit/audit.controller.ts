@@ -34,7 +34,7 @@ export class AuditController {
   })
   @ApiOkResponse({ type: AuditEventPageDto, description: 'One page of events.' })
   @ApiBadRequestResponse({
-    description: `Bad \`limit\`, \`cursor\`, \`action\` or \`outcome\`, unknown parameter, or ${BAD_RANGE}`,
+    description: `Bad \`limit\`, \`cursor\`, \`action\`, \`outcome\`, \`requestId\` or \`seq\`, unknown parameter, or ${BAD_RANGE}`,
   })
   list(@Query() query: ListAuditEventsQueryDto): Promise<Page<AuditEventDto>> {
     return this.audit.list(query);
@@ -46,7 +46,7 @@ export class AuditController {
   @ApiOperation({
     summary: 'Export audit events, oldest first, as NDJSON or CSV',
     description:
-      "Streamed in constant memory. NDJSON lines have the shape of `AuditEvent`; CSV has one column per field, `changes` and `metadata` as JSON; a text cell that begins with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` so that no spreadsheet runs it. The export itself is recorded (`audit.exported`).",
+      "Takes the filters of the list, so that an export holds what the list shows. Streamed in constant memory. NDJSON lines have the shape of `AuditEvent`; CSV has one column per field, `changes` and `metadata` as JSON; a text cell that begins with `=`, `+`, `-`, `@`, tab or carriage return is prefixed with `'` so that no spreadsheet runs it. The export itself is recorded (`audit.exported`).",
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
   @ApiOkResponse({
@@ -63,7 +63,9 @@ export class AuditController {
       },
     },
   })
-  @ApiBadRequestResponse({ description: `Unknown \`format\` or parameter, or ${BAD_RANGE}` })
+  @ApiBadRequestResponse({
+    description: `Unknown \`format\` or parameter, a bad filter as in the list, or ${BAD_RANGE}`,
+  })
   async export(
     @Query() query: ExportAuditEventsQueryDto,
     @Res() reply: FastifyReply,

@@ -12,7 +12,7 @@ import {
   toPage,
   ValidationProblem,
 } from '@bastion/common';
-import { AuditEventStore } from './audit-event.store';
+import { AuditEventFilter, AuditEventStore } from './audit-event.store';
 import { AuditWriter } from './audit-writer.service';
 import { ChainVerification, ChainVerifier } from './chain/chain-verifier';
 import { ChainStore, TimeRange } from './chain/chain.store';
@@ -20,6 +20,7 @@ import { CheckpointAnchors } from './chain/checkpoint-anchors';
 import { Checkpoint } from './chain/checkpoint-signer';
 import { AuditEventDto, toAuditEventDto } from './dto/audit-event.dto';
 import {
+  AuditEventFilterQueryDto,
   AuditExportFormat,
   AuditTimeRangeQueryDto,
   ExportAuditEventsQueryDto,
@@ -47,6 +48,30 @@ function timeRange(query: AuditTimeRangeQueryDto): TimeRange {
   return { from, to };
 }
 
+function filterOf(query: AuditEventFilterQueryDto): AuditEventFilter {
+  return {
+    actorId: query.actorId,
+    actionPrefix: query.action,
+    resourceType: query.resourceType,
+    resourceId: query.resourceId,
+    outcome: query.outcome,
+    requestId: query.requestId,
+    seq: query.seq,
+    ...timeRange(query),
+  };
+}
+
+/** The filters an export was asked for, beside its window, for the record of the export. */
+function exportFilters(query: AuditEventFilterQueryDto): Record<string, string | number> {
+  const { actorId, action, resourceType, resourceId, outcome, requestId, seq } = query;
+  const given = { actorId, action, resourceType, resourceId, outcome, requestId, seq };
+  return Object.fromEntries(
+    Object.entries(given).filter(
+      (entry): entry is [string, string | number] => entry[1] !== undefined,
+    ),
+  );
+}
+
 /** Reading the audit log; exports and verifications are themselves recorded. */
 @Injectable()
 export class AuditService {
@@ -59,23 +84,12 @@ export class AuditService {
   ) {}
 
   async list(query: ListAuditEventsQueryDto): Promise<Page<AuditEventDto>> {
-    const range = timeRange(query);
+    const filter = filterOf(query);
     let cursor;
     if (query.cursor) {
       cursor = decodeTimestampCursor(query.cursor);
     }
-    const rows = await this.store.findNewestFirst(
-      {
-        actorId: query.actorId,
-        actionPrefix: query.action,
-        resourceType: query.resourceType,
-        resourceId: query.resourceId,
-        outcome: query.outcome,
-        ...range,
-      },
-      query.limit + 1,
-      cursor,
-    );
+    const rows = await this.store.findNewestFirst(filter, query.limit + 1, cursor);
     return toPage(rows, query.limit, toAuditEventDto, (row) => ({
       key: row.cursor_key,
       id: row.id,
@@ -106,17 +120,22 @@ export class AuditService {
 
   /** Recorded before the first byte: an export the caller aborts was still an export. */
   async export(query: ExportAuditEventsQueryDto): Promise<AuditExport> {
-    const range = timeRange(query);
+    const filter = filterOf(query);
     await this.writer.recordAlone({
       action: 'audit.exported',
       resource: AUDIT_LOG,
-      metadata: { format: query.format, from: query.from ?? null, to: query.to ?? null },
+      metadata: {
+        format: query.format,
+        from: query.from ?? null,
+        to: query.to ?? null,
+        ...exportFilters(query),
+      },
     });
     const extension = query.format === AuditExportFormat.Csv ? 'csv' : 'ndjson';
     return {
       contentType: EXPORT_CONTENT_TYPES[query.format],
       fileName: `audit-events.${extension}`,
-      body: exportStream(this.store, query.format, range),
+      body: exportStream(this.store, query.format, filter),
     };
   }
 

@@ -15,6 +15,7 @@ import { AppModule, AppModuleOptions } from '../app.module';
 import { MetricsService } from '../health/metrics.service';
 import { ShutdownDrain } from '../health/shutdown-drain.service';
 import { createRootLogger, logRequests } from './logger-options';
+import { serveConsole } from './console-static';
 import { buildOpenApiDocument } from './openapi';
 import { securityHeaders } from './security-headers';
 
@@ -76,6 +77,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   app.get(MetricsService).instrument(fastify);
   logRequests(fastify, logger);
   app.get(ShutdownDrain).install(fastify);
+  serveConsole(fastify);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',

@@ -1,5 +1,16 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageQueryDto } from '@bastion/common';
 import { AUDIT_OUTCOMES } from '../entities/audit-event.entity';
 import type { AuditOutcome } from '../entities/audit-event.entity';
@@ -25,10 +36,8 @@ export class AuditTimeRangeQueryDto {
   to?: string;
 }
 
-export class ListAuditEventsQueryDto extends IntersectionType(
-  PageQueryDto,
-  AuditTimeRangeQueryDto,
-) {
+/** What both the list and the export filter by: the console exports what its list shows. */
+export class AuditEventFilterQueryDto extends AuditTimeRangeQueryDto {
   @ApiPropertyOptional({
     example: '5b8f2c1e-0c1d-4a63-9e0b-2f1f4f3f9a11',
     maxLength: 64,
@@ -67,14 +76,44 @@ export class ListAuditEventsQueryDto extends IntersectionType(
   @IsOptional()
   @IsIn(AUDIT_OUTCOMES)
   outcome?: AuditOutcome;
+
+  @ApiPropertyOptional({
+    example: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    maxLength: 128,
+    pattern: '^[A-Za-z0-9._-]+$',
+    description: 'The `X-Request-Id` of the request that wrote the events.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(/^[A-Za-z0-9._-]+$/, { message: 'may contain only A-Z, a-z, 0-9, ., _ and -' })
+  requestId?: string;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    example: 1204,
+    description: 'The event at this place in the hash chain (sealed events only).',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seq?: number;
 }
+
+export class ListAuditEventsQueryDto extends IntersectionType(
+  PageQueryDto,
+  AuditEventFilterQueryDto,
+) {}
 
 export enum AuditExportFormat {
   Ndjson = 'ndjson',
   Csv = 'csv',
 }
 
-export class ExportAuditEventsQueryDto extends AuditTimeRangeQueryDto {
+export class ExportAuditEventsQueryDto extends AuditEventFilterQueryDto {
   @ApiPropertyOptional({
     enum: AuditExportFormat,
     default: AuditExportFormat.Ndjson,

@@ -82,7 +82,7 @@ async function* exportChunks(
 export function exportStream(
   store: AuditEventStore,
   format: AuditExportFormat,
-  filter: Pick<AuditEventFilter, 'from' | 'to'>,
+  filter: AuditEventFilter,
 ): Readable {
   return Readable.from(exportChunks(store, format, filter), { highWaterMark: 1 });
 }
