@@ -19,7 +19,14 @@ import { CpuMeter, cpuBetween } from './lib/cpu.mjs';
 import { dropDatabase, recreateDatabase, vacuumAnalyze } from './lib/databases.mjs';
 import { measure, warmUp } from './lib/load.mjs';
 import { summariseProfile } from './lib/profile.mjs';
-import { cpuTable, resultsTable, summarise, writeResults } from './lib/report.mjs';
+import {
+  cpuTable,
+  equalLoadTable,
+  resultsTable,
+  summarise,
+  summariseEqualLoad,
+  writeResults,
+} from './lib/report.mjs';
 import { probe, scenarios } from './lib/scenarios.mjs';
 import {
   CUSTOMER_PASSWORD,
@@ -36,6 +43,8 @@ const PAYER = 2; // the customer who pays
 const BASELINE_USER = 17; // the baseline's user (ids 1..1000 own orders)
 /** Headroom for the payments scenario: pending orders per second of load. */
 const PAYMENTS_PER_SECOND = 1500;
+/** The fixed load at which both servers are measured again: half of Bastion's measured maximum. */
+const EQUAL_LOAD_SHARE = 0.5;
 
 const log = (line) => process.stdout.write(`${line}\n`);
 
@@ -136,7 +145,17 @@ async function settle(serverName, dbUrl) {
   await sleep(1000);
 }
 
-async function runOne({ settings, scenario, serverName, server, ctx, meter, round, profileDir }) {
+async function runOne({
+  settings,
+  scenario,
+  serverName,
+  server,
+  ctx,
+  meter,
+  round,
+  profileDir,
+  rate,
+}) {
   if (scenario.name === 'pay') await preparePayments(settings, ctx, server.dbUrl);
   const request = scenario[serverName]();
   const { baseUrl } = server.handle;
@@ -145,7 +164,7 @@ async function runOne({ settings, scenario, serverName, server, ctx, meter, roun
   const profiling = profileDir && serverName === 'bastion';
   if (profiling) await profilerCommand(server.handle, 'start');
   const before = await meter.snapshot(server.handle.pid, server.database);
-  const result = await measure(baseUrl, request, settings);
+  const result = await measure(baseUrl, request, settings, rate);
   const after = await meter.snapshot(server.handle.pid, server.database);
   let profile = null;
   if (profiling) {
@@ -154,7 +173,7 @@ async function runOne({ settings, scenario, serverName, server, ctx, meter, roun
   }
   const cpu = cpuBetween(before, after);
   log(
-    `  round ${round}  ${scenario.name.padEnd(6)} ${serverName.padEnd(8)} ` +
+    `  ${rate ? `at ${rate} req/s` : `round ${round}`}  ${scenario.name.padEnd(6)} ${serverName.padEnd(8)} ` +
       `${String(result.requestsPerSecond).padStart(6)} req/s  p50 ${result.p50} ms  ` +
       `p99 ${result.p99} ms  non-2xx ${result.non2xx + result.errors + result.timeouts}  ` +
       `CPU s: server ${cpu.server}, pg ${cpu.postgresThisDatabase} (all ${cpu.postgres}), ` +
@@ -164,6 +183,7 @@ async function runOne({ settings, scenario, serverName, server, ctx, meter, roun
   else await sleep(1000);
   return {
     round,
+    rate,
     scenario: scenario.name,
     server: serverName,
     label: request.label,
@@ -221,7 +241,32 @@ async function main() {
     }
 
     const summary = summarise(list, measurements);
+    // At saturation p99 follows throughput (Little's law); at one fixed rate both servers carry
+    // the same load, so their latencies compare directly.
+    const equalLoad = [];
+    for (const entry of summary.filter((s) => s.baseline)) {
+      const scenario = list.find((s) => s.name === entry.scenario);
+      const rate = Math.max(1, Math.round(entry.bastion.requestsPerSecond * EQUAL_LOAD_SHARE));
+      for (const serverName of ['bastion', 'baseline']) {
+        equalLoad.push(
+          await runOne({
+            settings,
+            scenario,
+            serverName,
+            server: servers[serverName],
+            ctx: prepared.ctx,
+            meter,
+            round: 0,
+            profileDir: null,
+            rate,
+          }),
+        );
+      }
+    }
+    const equalLoadSummary = summariseEqualLoad(equalLoad);
     log(`\n${resultsTable(summary)}\n`);
+    log(`At equal load (${EQUAL_LOAD_SHARE * 100} % of Bastion's throughput):\n`);
+    log(`${equalLoadTable(equalLoadSummary)}\n`);
     log(`CPU seconds per measured run (other = machine busy time not accounted to the above):\n`);
     log(`${cpuTable(measurements)}\n`);
     const { rows } = await monitor.query('SHOW server_version');
@@ -242,7 +287,8 @@ async function main() {
         itemsPerOrder: settings.itemsPerOrder,
       },
       summary,
-      measurements,
+      equalLoad: equalLoadSummary,
+      measurements: [...measurements, ...equalLoad],
     });
     log(`Results: ${file}`);
     if (profileDir) {

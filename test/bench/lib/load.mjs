@@ -14,13 +14,18 @@ function fire(options) {
   });
 }
 
-/** One request per scenario's `request(baseUrl)` description; see scenarios.mjs. */
-function cannonOptions(baseUrl, request, connections, duration) {
+/**
+ * One request per scenario's `request(baseUrl)` description; see scenarios.mjs. With `rate`, the
+ * connections together send that many requests per second (autocannon's `overallRate`) instead of
+ * as many as the server answers.
+ */
+function cannonOptions(baseUrl, request, connections, duration, rate) {
   const { method, path, headers, body, setupRequest } = request;
   return {
     url: baseUrl,
     connections,
     duration,
+    ...(rate ? { overallRate: rate } : {}),
     pipelining: 1,
     timeout: 10,
     requests: [
@@ -39,9 +44,9 @@ export async function warmUp(baseUrl, request, { connections, warmupSeconds }) {
   await fire(cannonOptions(baseUrl, request, connections, warmupSeconds));
 }
 
-/** The measured run, reduced to what the report needs. */
-export async function measure(baseUrl, request, { connections, durationSeconds }) {
-  const result = await fire(cannonOptions(baseUrl, request, connections, durationSeconds));
+/** The measured run, reduced to what the report needs; `rate`: a fixed load, in requests/s. */
+export async function measure(baseUrl, request, { connections, durationSeconds }, rate) {
+  const result = await fire(cannonOptions(baseUrl, request, connections, durationSeconds, rate));
   return {
     requestsPerSecond: Math.round(result.requests.average),
     requestsTotal: result.requests.total,

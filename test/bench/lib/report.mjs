@@ -2,7 +2,7 @@
 // the CPU each party used, as Markdown tables (console and README) and as JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_P99_RATIO } from './scenarios.mjs';
+import { MAX_EQUAL_LOAD_P99_RATIO, MAX_P99_RATIO } from './scenarios.mjs';
 
 const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
 const round = (value, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -49,6 +49,50 @@ export function summarise(scenarioList, measurements) {
       return { scenario: scenario.name, title: scenario.title, bastion, baseline, comparison };
     })
     .filter(Boolean);
+}
+
+/** One scenario at one fixed rate on both servers: latencies side by side. */
+export function summariseEqualLoad(measurements) {
+  const scenarios = [...new Set(measurements.map((m) => m.scenario))];
+  return scenarios.map((name) => {
+    const of = (server) => measurements.find((m) => m.scenario === name && m.server === server);
+    const bastion = of('bastion');
+    const baseline = of('baseline');
+    const latency = (m) => ({
+      requestsPerSecond: m.result.requestsPerSecond,
+      p50: m.result.p50,
+      p99: m.result.p99,
+      non2xx: m.result.non2xx + m.result.errors + m.result.timeouts,
+    });
+    return {
+      scenario: name,
+      label: bastion.label,
+      rate: bastion.rate,
+      bastion: latency(bastion),
+      baseline: latency(baseline),
+      p99Ratio: round(bastion.result.p99 / Math.max(1, baseline.result.p99)),
+      maxP99Ratio: MAX_EQUAL_LOAD_P99_RATIO,
+    };
+  });
+}
+
+export function equalLoadTable(entries) {
+  return table(
+    [
+      'route',
+      'rate req/s',
+      'Bastion req/s, p50, p99 ms',
+      'baseline req/s, p50, p99 ms',
+      'p99 ratio (target)',
+    ],
+    entries.map((e) => [
+      e.label,
+      e.rate,
+      `${e.bastion.requestsPerSecond}, ${e.bastion.p50}, ${e.bastion.p99}`,
+      `${e.baseline.requestsPerSecond}, ${e.baseline.p50}, ${e.baseline.p99}`,
+      `${e.p99Ratio} (≤ ${e.maxP99Ratio}) ${verdict(e.p99Ratio <= e.maxP99Ratio)}`,
+    ]),
+  );
 }
 
 const table = (header, rows) =>
