@@ -1,6 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { OrderLedger } from '../src/orders/order-ledger.service';
 import { IdempotencyService } from '../src/payments/idempotency/idempotency.service';
 import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
 import { PaymentProviders } from '../src/payments/providers/payment-providers';
@@ -591,10 +590,23 @@ describe('payments and refunds', () => {
 
     it('lets a payment that failed before recording anything free its key', async () => {
       const order = await newOrder(api, alice.auth, ONE_ITEM(900));
-      const ledger = api.app.get(OrderLedger);
-      jest.spyOn(ledger, 'lockVisibleOrder').mockRejectedValueOnce(new Error('database hiccup'));
       const key = randomUUID();
-      await pay(alice, order.id, VISA, key).expect(500);
+      // The database fails the payment's first transaction, as a lost connection would.
+      await api.dataSource.query(
+        `CREATE FUNCTION refuse_payment() RETURNS trigger LANGUAGE plpgsql
+           AS $$ BEGIN RAISE EXCEPTION 'database hiccup'; END $$`,
+      );
+      await api.dataSource.query(
+        `CREATE TRIGGER refuse_payment BEFORE INSERT ON payments FOR EACH ROW
+           WHEN (NEW.order_id = '${order.id}') EXECUTE FUNCTION refuse_payment()`,
+      );
+      try {
+        await pay(alice, order.id, VISA, key).expect(500);
+      } finally {
+        await api.dataSource.query('DROP TRIGGER refuse_payment ON payments');
+        await api.dataSource.query('DROP FUNCTION refuse_payment()');
+      }
+      expect(await paymentRows(order.id)).toEqual([]);
       // Nothing was recorded, so the key is free even for another body.
       await pay(alice, order.id, { ...VISA, amount: 100 }, key).expect(201);
     });

@@ -12,10 +12,10 @@ import {
   toPage,
   ValidationProblem,
 } from '@bastion/common';
-import { AuditEventStore } from './audit-event.store';
+import { AuditEventsRepository } from './audit-events.repository';
 import { AuditWriter } from './audit-writer.service';
 import { ChainVerification, ChainVerifier } from './chain/chain-verifier';
-import { ChainStore, TimeRange } from './chain/chain.store';
+import { AuditChainRepository, TimeRange } from './chain/audit-chain.repository';
 import { CheckpointAnchors } from './chain/checkpoint-anchors';
 import { Checkpoint } from './chain/checkpoint-signer';
 import { AuditEventDto, toAuditEventDto } from './dto/audit-event.dto';
@@ -52,7 +52,8 @@ function timeRange(query: AuditTimeRangeQueryDto): TimeRange {
 export class AuditService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: AuditEventStore,
+    private readonly events: AuditEventsRepository,
+    private readonly chain: AuditChainRepository,
     private readonly writer: AuditWriter,
     private readonly verifier: ChainVerifier,
     private readonly anchors: CheckpointAnchors,
@@ -64,7 +65,7 @@ export class AuditService {
     if (query.cursor) {
       cursor = decodeTimestampCursor(query.cursor);
     }
-    const rows = await this.store.findNewestFirst(
+    const rows = await this.events.findNewestFirst(
       {
         actorId: query.actorId,
         actionPrefix: query.action,
@@ -83,7 +84,7 @@ export class AuditService {
   }
 
   async get(id: string): Promise<AuditEventDto> {
-    const row = await this.store.findById(id);
+    const row = await this.events.findById(id);
     if (!row) throw new NotFoundProblem('Audit event');
     return toAuditEventDto(row);
   }
@@ -91,7 +92,7 @@ export class AuditService {
   /** Signed checkpoints, newest first, for an archiver to copy out of the database. */
   async checkpoints(query: PageQueryDto): Promise<Page<Checkpoint>> {
     const beforeSeq = query.cursor ? decodeIntegerCursor(query.cursor) : null;
-    const rows = await new ChainStore().checkpointsNewestFirst(
+    const rows = await this.chain.checkpointsNewestFirst(
       this.dataSource.manager,
       query.limit + 1,
       beforeSeq,
@@ -116,7 +117,7 @@ export class AuditService {
     return {
       contentType: EXPORT_CONTENT_TYPES[query.format],
       fileName: `audit-events.${extension}`,
-      body: exportStream(this.store, query.format, range),
+      body: exportStream(this.events, query.format, range),
     };
   }
 
