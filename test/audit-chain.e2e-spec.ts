@@ -5,10 +5,9 @@ import { CheckpointSigner } from '../src/audit/chain/checkpoint-signer';
 import { canonicalJson, eventHash } from '../src/audit/chain/event-hash';
 import { AuditEventRow, chainedEventOf, EVENT_COLUMNS } from '../src/audit/audit-event-row';
 import { AppConfig } from '../src/config/app-config';
+import { describeShared } from './support/describe-shared';
 import { login, Session, signedIn } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
-
-const describeShared = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
 
 interface Verification {
   valid: boolean;

@@ -3,9 +3,8 @@ import { isUniqueViolation, preparedQuery } from '@bastion/database';
 import { ORDER_FIELDS } from '../src/orders/orders.repository';
 import { OrdersRepository } from '../src/orders';
 import { newOrder, signedIn } from './support/factories';
+import { oneItem } from './support/payments';
 import { TestEnvironment, TestInstance } from './support/test-app';
-
-const ONE_ITEM = { items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPrice: 250 }] };
 
 /** The prepared statements and the order JSON PostgreSQL writes: the hot paths' shortcuts. */
 describe('database fast path', () => {
@@ -21,7 +20,7 @@ describe('database fast path', () => {
   describe('order JSON', () => {
     it('has every field of OrderDto, in order, with a null note as null', async () => {
       const alice = await signedIn(api);
-      const order = await newOrder(api, alice.auth, ONE_ITEM);
+      const order = await newOrder(api, alice.auth, oneItem(250));
       const response = await api.http().get(`/v1/orders/${order.id}`).set(alice.auth).expect(200);
       expect(Object.keys(response.body as object)).toEqual(Object.keys(ORDER_FIELDS));
       expect(response.body).toMatchObject({ note: null, currency: 'EUR', amountPaid: 0 });
@@ -29,7 +28,7 @@ describe('database fast path', () => {
 
     it('stays valid JSON of the same shape when a column it reads is NULL', async () => {
       const alice = await signedIn(api);
-      const order = await newOrder(api, alice.auth, { ...ONE_ITEM, note: 'Ring "twice"' });
+      const order = await newOrder(api, alice.auth, { ...oneItem(250), note: 'Ring "twice"' });
       const runner = api.dataSource.createQueryRunner();
       await runner.startTransaction();
       try {

@@ -1,13 +1,16 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
 } from '@nestjs/swagger';
 import { PaymentDto, RefundDto } from './dto/payment.dto';
+import { WebhookReceiptDto } from './dto/webhook.dto';
 import {
   IDEMPOTENCY_CONFLICT,
   IDEMPOTENCY_CONFLICT_HEADERS,
@@ -66,5 +69,65 @@ export const ApiRefundPayment = () =>
     ApiServiceUnavailableResponse({
       description:
         'The provider that took the payment is not enabled on this server (`/provider-not-enabled`); nothing was recorded. No `Retry-After`: retrying does not help until the configuration changes.',
+    }),
+  );
+
+/** `POST /payments/webhooks/:provider`: the event's shape and every answer. */
+export const ApiReceiveProviderEvent = () =>
+  applyDecorators(
+    ApiOperation({
+      summary: 'Receive a payment provider’s event',
+      description:
+        'Needs no credential but a valid `X-Signature`: HMAC-SHA256 with the provider’s webhook secret over `<t>.<raw body>`, at most 5 minutes old. Each event id is applied once; its effect is committed when the 200 is returned.',
+    }),
+    ApiBody({
+      description: 'The provider’s event, verified over its raw bytes.',
+      schema: {
+        type: 'object',
+        required: ['id', 'type', 'data'],
+        properties: {
+          id: { type: 'string', example: 'evt_3f9a1c' },
+          type: { type: 'string', enum: ['payment.succeeded', 'payment.failed'] },
+          data: {
+            type: 'object',
+            required: ['providerRef'],
+            properties: {
+              providerRef: { type: 'string', example: 'ch_sbx_4f1c2a9e8b7d6c5b4a3f2e1d' },
+              failureCode: { type: 'string', example: 'authentication_failed' },
+            },
+          },
+        },
+      },
+      examples: {
+        succeeded: {
+          value: {
+            id: 'evt_3f9a1c',
+            type: 'payment.succeeded',
+            data: { providerRef: 'ch_sbx_4f1c2a9e8b7d6c5b4a3f2e1d' },
+          },
+        },
+        failed: {
+          value: {
+            id: 'evt_7b2d4e',
+            type: 'payment.failed',
+            data: {
+              providerRef: 'ch_sbx_4f1c2a9e8b7d6c5b4a3f2e1d',
+              failureCode: 'authentication_failed',
+            },
+          },
+        },
+      },
+    }),
+    ApiOkResponse({
+      type: WebhookReceiptDto,
+      description: 'Received: applied, ignored or a duplicate.',
+    }),
+    ApiBadRequestResponse({
+      description:
+        'Missing, malformed, wrong or stale signature (`/invalid-signature`), or not an event (`/invalid-webhook-payload`).',
+    }),
+    ApiNotFoundResponse({
+      description:
+        'No enabled provider has this name (`/unknown-provider`; the sandbox is off in production unless `PAYMENTS_SANDBOX=true`), or no payment has the event’s `providerRef` yet (`/unknown-payment-reference`; deliver again later).',
     }),
   );
