@@ -55,20 +55,14 @@ describe('database fast path', () => {
 
     it('report a duplicate as TypeORM does, so the same check recognises it', async () => {
       await preparedQuery(api.dataSource, insert, ['sandbox', 'evt_fast_path']);
-      const prepared = await preparedQuery(api.dataSource, insert, [
-        'sandbox',
-        'evt_fast_path',
-      ]).catch((error: unknown) => error);
-      const plain = await api.dataSource
-        .query(insert, ['sandbox', 'evt_fast_path'])
-        .catch((error: unknown) => error);
-      for (const error of [prepared, plain]) {
-        expect(error).toBeInstanceOf(QueryFailedError);
-        expect(isUniqueViolation(error)).toBe(true);
-        expect(isUniqueViolation(error, 'webhook_events_pkey')).toBe(true);
-        expect(isUniqueViolation(error, 'another_constraint')).toBe(false);
-      }
-      expect((prepared as QueryFailedError).query).toBe(insert);
+      const error = await preparedQuery(api.dataSource, insert, ['sandbox', 'evt_fast_path']).catch(
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(QueryFailedError);
+      expect((error as QueryFailedError).query).toBe(insert);
+      expect(isUniqueViolation(error)).toBe(true);
+      expect(isUniqueViolation(error, 'webhook_events_pkey')).toBe(true);
+      expect(isUniqueViolation(error, 'another_constraint')).toBe(false);
     });
 
     it('run inside the transaction whose manager they are given', async () => {
