@@ -11,12 +11,10 @@ import {
   login,
   Session,
   signedIn,
-  TestUser,
 } from './support/factories';
+import { Caller, PROBLEMS } from './support/payments';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
 
-type Caller = TestUser & Session;
-const PROBLEMS = 'https://bastion.dev/problems/';
 function idsOf(response: Response): string[] {
   return (response.body.data as { id: string }[]).map((row) => row.id);
 }

@@ -8,15 +8,9 @@ import {
 } from '../src/payments/idempotency/idempotency.service';
 import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
 import { PaymentProviders } from '../src/payments/providers/payment-providers';
-import { auditActionsOf, newOrder, Session, signedIn, TestUser } from './support/factories';
+import { auditActionsOf, newOrder, signedIn } from './support/factories';
+import { Caller, oneItem, payOrder, PROBLEMS, VISA } from './support/payments';
 import { TestEnvironment, TestInstance } from './support/test-app';
-
-type Caller = TestUser & Session;
-const PROBLEMS = 'https://bastion.dev/problems/';
-const VISA = { paymentMethod: { type: 'card', token: 'tok_visa' } };
-const ONE_ITEM = (unitPrice: number) => ({
-  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPrice }],
-});
 
 function claimOf(outcome: ClaimOutcome): IdempotencyClaim {
   if (outcome.kind !== 'claimed') throw new Error('expected the key to be claimed');
@@ -36,12 +30,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   let manager: Caller;
 
   function pay(orderId: string, key: string, body: object = VISA) {
-    return api
-      .http()
-      .post(`/v1/orders/${orderId}/payments`)
-      .set(alice.auth)
-      .set('idempotency-key', key)
-      .send(body);
+    return payOrder(api, alice.auth, orderId, { key, body });
   }
 
   /**
@@ -113,7 +102,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   afterAll(() => env.close());
 
   it('runs the request afresh when the cut request recorded nothing', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(500));
+    const order = await newOrder(api, alice.auth, oneItem(500));
     const key = await heldKey(alice, `/v1/orders/${order.id}/payments`, VISA);
     const retry = await pay(order.id, key).expect(201);
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
@@ -125,7 +114,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   });
 
   it('settles the payment the cut request recorded from the provider’s capture, charging once', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(700));
+    const order = await newOrder(api, alice.auth, oneItem(700));
     const paymentId = await pendingPayment(order.id, 700);
     // The provider captured the charge; the process died before recording the answer.
     await provider().charge({ key: paymentId, amount: 700, currency: 'EUR', token: 'tok_visa' });
@@ -153,7 +142,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   });
 
   it('closes the payment the provider never received as failed, for good', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(800));
+    const order = await newOrder(api, alice.auth, oneItem(800));
     const paymentId = await pendingPayment(order.id, 800);
     const key = await heldKey(alice, `/v1/orders/${order.id}/payments`, VISA, {
       attemptId: paymentId,
@@ -186,7 +175,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   });
 
   it('answers 409 with Retry-After while the lease runs, 422 for another body after it', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(900));
+    const order = await newOrder(api, alice.auth, oneItem(900));
     const path = `/v1/orders/${order.id}/payments`;
     const held = await heldKey(alice, path, VISA, { leaseSeconds: 20 });
     const busy = await pay(order.id, held).expect(409);
@@ -202,7 +191,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   });
 
   it('lets one of several concurrent retries take the key over', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(600));
+    const order = await newOrder(api, alice.auth, oneItem(600));
     const paymentId = await pendingPayment(order.id, 600);
     await provider().charge({ key: paymentId, amount: 600, currency: 'EUR', token: 'tok_visa' });
     const key = await heldKey(alice, `/v1/orders/${order.id}/payments`, VISA, {
@@ -229,7 +218,7 @@ describe('payments: a retry after the request holding its key was cut short', ()
   });
 
   it('settles the refund the cut request recorded, refunding once', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(1000));
+    const order = await newOrder(api, alice.auth, oneItem(1000));
     const payment = await pay(order.id, randomUUID()).expect(201);
     const paymentId = payment.body.id as string;
     const [{ id: refundId }] = await api.dataSource.query(
@@ -313,15 +302,9 @@ describe('payments: a request that outlives its key’s lease', () => {
   afterAll(() => env.close());
 
   it('is overtaken by a retry after the lease; both answers agree and nothing is charged', async () => {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(400));
+    const order = await newOrder(api, alice.auth, oneItem(400));
     const key = randomUUID();
-    const pay = () =>
-      api
-        .http()
-        .post(`/v1/orders/${order.id}/payments`)
-        .set(alice.auth)
-        .set('idempotency-key', key)
-        .send(VISA);
+    const pay = () => payOrder(api, alice.auth, order.id, { key });
     const provider = api.app.get(PaymentProviders).default();
     const charge = provider.charge.bind(provider);
     let reached!: () => void;
@@ -340,7 +323,11 @@ describe('payments: a request that outlives its key’s lease', () => {
       await atProvider;
       const early = await pay().expect(409);
       expect(['1', '2']).toContain(early.headers['retry-after']);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      // The lease runs on the database clock: moved to its end instead of waited out.
+      await api.dataSource.query(
+        `UPDATE idempotency_keys SET locked_until = now() WHERE actor_id = $1 AND key = $2`,
+        [alice.id, key],
+      );
       // The slow request's charge has not reached the provider: the retry closes it as failed.
       retry = await pay().expect(201);
       expect(retry.headers['idempotent-replayed']).toBe('true');

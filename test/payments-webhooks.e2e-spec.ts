@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { signWebhook } from '../src/payments/providers/webhook-signature';
-import { auditActionsOf, newOrder, Session, signedIn, TestUser } from './support/factories';
+import { auditActionsOf, newOrder, signedIn } from './support/factories';
+import { Caller, PROBLEMS } from './support/payments';
 import { TestEnvironment, TestInstance } from './support/test-app';
 
-type Caller = TestUser & Session;
-const PROBLEMS = 'https://bastion.dev/problems/';
 const SECRET = 'whsec_for_tests_only';
 const URL = '/v1/payments/webhooks/sandbox';
 

@@ -1,26 +1,13 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { OrderLedger } from '../src/orders/order-ledger.service';
 import { IdempotencyService } from '../src/payments/idempotency/idempotency.service';
 import { PaymentsReconciler } from '../src/payments/payments-reconciler.service';
 import { PaymentProviders } from '../src/payments/providers/payment-providers';
 import { signWebhook } from '../src/payments/providers/webhook-signature';
-import {
-  auditActionsOf,
-  errorFields,
-  newOrder,
-  Session,
-  signedIn,
-  TestUser,
-} from './support/factories';
+import { auditActionsOf, errorFields, newOrder, signedIn } from './support/factories';
+import { describeShared } from './support/describe-shared';
+import { Caller, oneItem, payOrder, PROBLEMS, VISA } from './support/payments';
 import { TestEnvironment, TestInstance } from './support/test-app';
-
-type Caller = TestUser & Session;
-const PROBLEMS = 'https://bastion.dev/problems/';
-const VISA = { paymentMethod: { type: 'card', token: 'tok_visa' } };
-const ONE_ITEM = (unitPrice: number) => ({
-  items: [{ sku: 'SKU-1', name: 'Widget', quantity: 1, unitPrice }],
-});
 
 describe('payments and refunds', () => {
   let env: TestEnvironment;
@@ -35,12 +22,7 @@ describe('payments and refunds', () => {
     body: object = VISA,
     key: string = randomUUID(),
   ) {
-    return api
-      .http()
-      .post(`/v1/orders/${orderId}/payments`)
-      .set(caller.auth)
-      .set('idempotency-key', key)
-      .send(body);
+    return payOrder(api, caller.auth, orderId, { key, body });
   }
 
   function refund(paymentId: string, body: object, key: string = randomUUID()) {
@@ -70,7 +52,7 @@ describe('payments and refunds', () => {
 
   /** An order of `total` paid in full by alice; returns the order and payment ids. */
   async function paidOrder(total = 1000): Promise<{ orderId: string; paymentId: string }> {
-    const order = await newOrder(api, alice.auth, ONE_ITEM(total));
+    const order = await newOrder(api, alice.auth, oneItem(total));
     const response = await pay(alice, order.id).expect(201);
     return { orderId: order.id, paymentId: response.body.id as string };
   }
@@ -110,7 +92,7 @@ describe('payments and refunds', () => {
     });
 
     it('takes partial payments; the order is paid once they cover the total', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(3000));
+      const order = await newOrder(api, alice.auth, oneItem(3000));
       await pay(alice, order.id, { ...VISA, amount: 1000 }).expect(201);
       expect(await orderOf(order.id)).toMatchObject({ status: 'pending', amountPaid: 1000 });
       const rest = await pay(alice, order.id).expect(201);
@@ -159,7 +141,7 @@ describe('payments and refunds', () => {
     });
 
     it('never takes more than the outstanding balance', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(500));
+      const order = await newOrder(api, alice.auth, oneItem(500));
       const response = await pay(alice, order.id, { ...VISA, amount: 501 }).expect(409);
       expect(response.body.type).toBe(`${PROBLEMS}amount-exceeds-outstanding`);
       expect(response.body.detail).toBe('At most 500 can be paid on this order now.');
@@ -287,7 +269,7 @@ describe('payments and refunds', () => {
     });
 
     it('replays a domain error too, but lets a validation error free the key', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(100));
+      const order = await newOrder(api, alice.auth, oneItem(100));
       const key = randomUUID();
       await pay(alice, order.id, { ...VISA, amount: 101 }, key).expect(409);
       const replayed = await pay(alice, order.id, { ...VISA, amount: 101 }, key).expect(409);
@@ -327,7 +309,7 @@ describe('payments and refunds', () => {
     });
 
     it('forgets a key after 24 hours and purges expired keys', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(300));
+      const order = await newOrder(api, alice.auth, oneItem(300));
       const key = randomUUID();
       await pay(alice, order.id, { ...VISA, amount: 100 }, key).expect(201);
       await api.dataSource.query(
@@ -361,7 +343,7 @@ describe('payments and refunds', () => {
     });
 
     it('lists an order’s payments oldest first, page by page; 404 for another’s order', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(300));
+      const order = await newOrder(api, alice.auth, oneItem(300));
       const ids: string[] = [];
       for (const amount of [100, 100, 100]) {
         ids.push((await pay(alice, order.id, { ...VISA, amount }).expect(201)).body.id as string);
@@ -470,7 +452,7 @@ describe('payments and refunds', () => {
     });
 
     it('refuses to refund a failed payment, or a payment of a still pending order', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(1000));
+      const order = await newOrder(api, alice.auth, oneItem(1000));
       const failed = await pay(alice, order.id, {
         paymentMethod: { type: 'card', token: 'tok_declined' },
       }).expect(201);
@@ -529,7 +511,7 @@ describe('payments and refunds', () => {
     }
 
     it('settles an attempt the provider never received as failed, for good', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(700));
+      const order = await newOrder(api, alice.auth, oneItem(700));
       const paymentId = await crashedAttempt(order.id, 700);
       await pay(alice, order.id).expect(409);
       const report = await api.app.get(PaymentsReconciler).reconcile();
@@ -547,7 +529,7 @@ describe('payments and refunds', () => {
     });
 
     it('settles an attempt the provider captured before the crash, as the system', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(700));
+      const order = await newOrder(api, alice.auth, oneItem(700));
       const paymentId = await crashedAttempt(order.id, 700);
       await api.app
         .get(PaymentProviders)
@@ -569,7 +551,7 @@ describe('payments and refunds', () => {
     });
 
     it('survives a crash between the provider call and the second transaction', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(900));
+      const order = await newOrder(api, alice.auth, oneItem(900));
       const provider = api.app.get(PaymentProviders).default();
       const charge = provider.charge.bind(provider);
       const spy = jest.spyOn(provider, 'charge').mockImplementationOnce(async (request) => {
@@ -590,17 +572,30 @@ describe('payments and refunds', () => {
     });
 
     it('lets a payment that failed before recording anything free its key', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(900));
-      const ledger = api.app.get(OrderLedger);
-      jest.spyOn(ledger, 'lockVisibleOrder').mockRejectedValueOnce(new Error('database hiccup'));
+      const order = await newOrder(api, alice.auth, oneItem(900));
       const key = randomUUID();
-      await pay(alice, order.id, VISA, key).expect(500);
+      // The database fails the payment's first transaction, as a lost connection would.
+      await api.dataSource.query(
+        `CREATE FUNCTION refuse_payment() RETURNS trigger LANGUAGE plpgsql
+           AS $$ BEGIN RAISE EXCEPTION 'database hiccup'; END $$`,
+      );
+      await api.dataSource.query(
+        `CREATE TRIGGER refuse_payment BEFORE INSERT ON payments FOR EACH ROW
+           WHEN (NEW.order_id = '${order.id}') EXECUTE FUNCTION refuse_payment()`,
+      );
+      try {
+        await pay(alice, order.id, VISA, key).expect(500);
+      } finally {
+        await api.dataSource.query('DROP TRIGGER refuse_payment ON payments');
+        await api.dataSource.query('DROP FUNCTION refuse_payment()');
+      }
+      expect(await paymentRows(order.id)).toEqual([]);
       // Nothing was recorded, so the key is free even for another body.
       await pay(alice, order.id, { ...VISA, amount: 100 }, key).expect(201);
     });
 
     it('leaves young attempts to the request that is making them', async () => {
-      const order = await newOrder(api, alice.auth, ONE_ITEM(100));
+      const order = await newOrder(api, alice.auth, oneItem(100));
       await api.dataSource.query(
         `INSERT INTO payments (order_id, status, amount, currency, provider)
          VALUES ($1, 'pending', 100, 'EUR', 'sandbox')`,
@@ -636,10 +631,6 @@ describe('payments and refunds', () => {
   });
 });
 
-// Two instances share state only through PostgreSQL and Redis; with the embedded defaults each
-// instance has its own in-process database, so there is nothing shared to test.
-const describeShared = process.env.DATABASE_URL && process.env.REDIS_URL ? describe : describe.skip;
-
 describeShared('payments across two instances', () => {
   let env: TestEnvironment;
   let a: TestInstance;
@@ -657,12 +648,7 @@ describeShared('payments across two instances', () => {
     const key = randomUUID();
     const responses = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        (index % 2 === 0 ? a : b)
-          .http()
-          .post(`/v1/orders/${order.id}/payments`)
-          .set(customer.auth)
-          .set('idempotency-key', key)
-          .send(VISA),
+        payOrder(index % 2 === 0 ? a : b, customer.auth, order.id, { key }),
       ),
     );
     const statuses = responses.map((response) => response.status);
@@ -694,20 +680,6 @@ describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', 
   });
   afterAll(() => env.close());
 
-  function pay(
-    api: TestInstance,
-    auth: Record<string, string>,
-    orderId: string,
-    key = randomUUID(),
-  ) {
-    return api
-      .http()
-      .post(`/v1/orders/${orderId}/payments`)
-      .set(auth)
-      .set('idempotency-key', key)
-      .send(VISA);
-  }
-
   /** The payments recorded for the order, and every charge the sandbox ever took. */
   async function charges(api: TestInstance, orderId: string): Promise<[unknown[], number]> {
     const payments: unknown[] = await api.dataSource.query(
@@ -729,7 +701,7 @@ describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', 
     try {
       const customer = await signedIn(api);
       const order = await newOrder(api, customer.auth);
-      const response = await pay(api, customer.auth, order.id).expect(201);
+      const response = await payOrder(api, customer.auth, order.id).expect(201);
       expect(response.body).toMatchObject({ status: 'succeeded', provider: 'sandbox' });
     } finally {
       await api.close();
@@ -743,7 +715,7 @@ describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', 
       const order = await newOrder(api, customer.auth);
       const [, chargesBefore] = await charges(api, order.id);
       const key = randomUUID();
-      const response = await pay(api, customer.auth, order.id, key).expect(503);
+      const response = await payOrder(api, customer.auth, order.id, { key }).expect(503);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.body).toMatchObject({
         type: `${PROBLEMS}no-provider-enabled`,
@@ -758,7 +730,7 @@ describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', 
       const after = await api.http().get(`/v1/orders/${order.id}`).set(customer.auth).expect(200);
       expect(after.body).toMatchObject({ status: 'pending', amountPaid: 0 });
       // The key was freed, not kept with the 503: the same request gets the same answer.
-      await pay(api, customer.auth, order.id, key).expect(503);
+      await payOrder(api, customer.auth, order.id, { key }).expect(503);
 
       const event = JSON.stringify({
         id: `evt_${randomUUID()}`,
@@ -787,7 +759,7 @@ describe('payments in production: the sandbox only with PAYMENTS_SANDBOX=true', 
       });
       const customer = await signedIn(on);
       const order = await newOrder(on, customer.auth);
-      const payment = await pay(on, customer.auth, order.id).expect(201);
+      const payment = await payOrder(on, customer.auth, order.id).expect(201);
       await on.close();
 
       const off = await env.start(production);

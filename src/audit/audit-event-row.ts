@@ -26,7 +26,7 @@ export interface AuditEventRow {
   prev_hash: string | null;
 }
 
-export const OCCURRED_AT_TEXT = timestampCursorSql('e.occurred_at');
+const OCCURRED_AT_TEXT = timestampCursorSql('e.occurred_at');
 
 /** The select list producing an `AuditEventRow` from `audit_events e`. */
 export const EVENT_COLUMNS = `e.id, e.seq, ${OCCURRED_AT_TEXT} AS occurred_at, e.actor_type,

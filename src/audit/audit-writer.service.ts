@@ -3,8 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { RequestContext, requestContext } from '@bastion/common';
-import { preparedQuery } from '@bastion/database';
-import { AuditActorType, AuditEvent, AuditOutcome } from './entities/audit-event.entity';
+import { SqlParams } from '@bastion/database';
+import { AuditEventsRepository, NewAuditEvent } from './audit-events.repository';
+import { AuditActorType, AuditOutcome } from './entities/audit-event.entity';
 import { redact } from './redaction';
 
 export interface AuditActor {
@@ -26,36 +27,6 @@ export interface AuditRecord {
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display: 'system' };
 
-type AuditEventRow = Omit<AuditEvent, 'seq' | 'occurredAt' | 'hash' | 'prevHash'>;
-
-const EVENT_COLUMNS = [
-  'id',
-  'actor_type',
-  'actor_id',
-  'actor_display',
-  'action',
-  'resource_type',
-  'resource_id',
-  'outcome',
-  'request_id',
-  'ip',
-  'user_agent',
-  'changes',
-  'metadata',
-];
-
-/**
- * One event as an INSERT whose values (`AuditWriter.eventValues`) are the parameters from
- * `$<firstParameter>` on. Also for the statement that makes a change (in a WITH clause): a write
- * done in one statement then commits with its event and needs no transaction around it.
- */
-export function auditEventInsertSql(firstParameter: number): string {
-  const parameters = EVENT_COLUMNS.map((_column, index) => `$${firstParameter + index}`);
-  return `INSERT INTO audit_events (${EVENT_COLUMNS.join(', ')}) VALUES (${parameters.join(', ')})`;
-}
-
-const INSERT_EVENT = auditEventInsertSql(1);
-
 const writtenInRequest = new WeakMap<RequestContext, string[]>();
 
 /**
@@ -73,43 +44,29 @@ export function eventIdsWrittenIn(context: RequestContext): readonly string[] {
  */
 @Injectable()
 export class AuditWriter {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: AuditEventsRepository,
+  ) {}
 
   async record(manager: EntityManager, record: AuditRecord): Promise<void> {
-    await this.insert(manager, record);
+    await this.events.insert(manager, this.toRow(record));
   }
 
   /** For events with no business change around them (denials, failed logins). */
   async recordAlone(record: AuditRecord): Promise<void> {
-    await this.insert(this.dataSource.manager, record);
+    await this.events.insert(this.dataSource.manager, this.toRow(record));
   }
 
-  /** The values of `auditEventInsertSql`'s parameters, in order, for this event. */
-  eventValues(record: AuditRecord): unknown[] {
-    const row = this.toRow(record);
-    return [
-      row.id,
-      row.actorType,
-      row.actorId,
-      row.actorDisplay,
-      row.action,
-      row.resourceType,
-      row.resourceId,
-      row.outcome,
-      row.requestId,
-      row.ip,
-      row.userAgent,
-      row.changes === null ? null : JSON.stringify(row.changes),
-      JSON.stringify(row.metadata),
-    ];
+  /**
+   * The event's INSERT, its values bound into `params`, for a statement that makes a change and
+   * records it at once (a WITH clause): atomic without a transaction of its own.
+   */
+  insertSql(params: SqlParams, record: AuditRecord): string {
+    return this.events.insertSql(params, this.toRow(record));
   }
 
-  // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.
-  private async insert(manager: EntityManager, record: AuditRecord): Promise<void> {
-    await preparedQuery(manager, INSERT_EVENT, this.eventValues(record));
-  }
-
-  private toRow(record: AuditRecord): AuditEventRow {
+  private toRow(record: AuditRecord): NewAuditEvent {
     const context = requestContext.current();
     const actor: AuditActor =
       record.actor ??

@@ -2,11 +2,12 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { AnonymousDenialTally } from './anonymous-denial-tally.service';
-import { AuditEventStore } from './audit-event.store';
+import { AuditEventsRepository } from './audit-events.repository';
 import { AuditWriter } from './audit-writer.service';
 import { AuditCheckpointsController } from './audit-checkpoints.controller';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
+import { AuditChainRepository } from './chain/audit-chain.repository';
 import { AuditRoleCheck } from './chain/audit-role-check.service';
 import { AuditSealer } from './chain/audit-sealer.service';
 import { ChainVerifier } from './chain/chain-verifier';
@@ -22,7 +23,8 @@ import { AuditEvent } from './entities/audit-event.entity';
   providers: [
     AnonymousDenialTally,
     AuditWriter,
-    AuditEventStore,
+    AuditEventsRepository,
+    AuditChainRepository,
     AuditService,
     AuditSealer,
     AuditRoleCheck,
@@ -39,8 +41,9 @@ import { AuditEvent } from './entities/audit-event.entity';
     },
     {
       provide: ChainVerifier,
-      inject: [CheckpointSigner],
-      useFactory: (signer: CheckpointSigner) => new ChainVerifier(signer),
+      inject: [CheckpointSigner, AuditChainRepository],
+      useFactory: (signer: CheckpointSigner, chain: AuditChainRepository) =>
+        new ChainVerifier(signer, chain),
     },
   ],
   exports: [AuditWriter],

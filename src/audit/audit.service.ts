@@ -12,10 +12,10 @@ import {
   toPage,
   ValidationProblem,
 } from '@bastion/common';
-import { AuditEventFilter, AuditEventStore } from './audit-event.store';
+import { AuditEventFilter, AuditEventsRepository } from './audit-events.repository';
 import { AuditWriter } from './audit-writer.service';
 import { ChainVerification, ChainVerifier } from './chain/chain-verifier';
-import { ChainStore, TimeRange } from './chain/chain.store';
+import { AuditChainRepository, TimeRange } from './chain/audit-chain.repository';
 import { CheckpointAnchors } from './chain/checkpoint-anchors';
 import { Checkpoint } from './chain/checkpoint-signer';
 import { AuditEventDto, toAuditEventDto } from './dto/audit-event.dto';
@@ -77,7 +77,8 @@ function exportFilters(query: AuditEventFilterQueryDto): Record<string, string |
 export class AuditService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly store: AuditEventStore,
+    private readonly events: AuditEventsRepository,
+    private readonly chain: AuditChainRepository,
     private readonly writer: AuditWriter,
     private readonly verifier: ChainVerifier,
     private readonly anchors: CheckpointAnchors,
@@ -89,7 +90,7 @@ export class AuditService {
     if (query.cursor) {
       cursor = decodeTimestampCursor(query.cursor);
     }
-    const rows = await this.store.findNewestFirst(filter, query.limit + 1, cursor);
+    const rows = await this.events.findNewestFirst(filter, query.limit + 1, cursor);
     return toPage(rows, query.limit, toAuditEventDto, (row) => ({
       key: row.cursor_key,
       id: row.id,
@@ -97,7 +98,7 @@ export class AuditService {
   }
 
   async get(id: string): Promise<AuditEventDto> {
-    const row = await this.store.findById(id);
+    const row = await this.events.findById(id);
     if (!row) throw new NotFoundProblem('Audit event');
     return toAuditEventDto(row);
   }
@@ -105,7 +106,7 @@ export class AuditService {
   /** Signed checkpoints, newest first, for an archiver to copy out of the database. */
   async checkpoints(query: PageQueryDto): Promise<Page<Checkpoint>> {
     const beforeSeq = query.cursor ? decodeIntegerCursor(query.cursor) : null;
-    const rows = await new ChainStore().checkpointsNewestFirst(
+    const rows = await this.chain.checkpointsNewestFirst(
       this.dataSource.manager,
       query.limit + 1,
       beforeSeq,
@@ -135,7 +136,7 @@ export class AuditService {
     return {
       contentType: EXPORT_CONTENT_TYPES[query.format],
       fileName: `audit-events.${extension}`,
-      body: exportStream(this.store, query.format, filter),
+      body: exportStream(this.events, query.format, filter),
     };
   }
 

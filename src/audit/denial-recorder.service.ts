@@ -5,7 +5,7 @@ import { requestContext } from '@bastion/common';
 import { AuthErrorCode } from '../auth/auth.exception';
 import { isCredentialRoute } from '../auth/credential-throttle';
 import { AnonymousDenialTally } from './anonymous-denial-tally.service';
-import { AuditEventStore } from './audit-event.store';
+import { AuditEventsRepository } from './audit-events.repository';
 import { AuditRecord, AuditWriter, eventIdsWrittenIn } from './audit-writer.service';
 
 const ROUTE_ID_MAX = 64;
@@ -95,7 +95,7 @@ export class DenialRecorder implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly writer: AuditWriter,
-    private readonly store: AuditEventStore,
+    private readonly events: AuditEventsRepository,
     private readonly tally: AnonymousDenialTally,
   ) {}
 
@@ -132,7 +132,7 @@ export class DenialRecorder implements OnModuleInit {
     const context = requestContext.current();
     if (!record || !context) return;
     try {
-      if (await this.store.anyCommitted(eventIdsWrittenIn(context))) return;
+      if (await this.events.anyCommitted(eventIdsWrittenIn(context))) return;
       if (status === 401 && !isCredentialAttempt(request, problem)) {
         await this.tally.count(problem ?? 'unauthenticated', record, context);
       } else {

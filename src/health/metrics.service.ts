@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { DataSource } from 'typeorm';
-
-interface PgPoolLike {
-  totalCount: number;
-  idleCount: number;
-  waitingCount: number;
-}
+import { pgPoolOf } from '@bastion/database';
 
 /** Prometheus metrics of this process: HTTP traffic by route pattern, event loop, DB pool. */
 @Injectable()
@@ -42,14 +38,13 @@ export class MetricsService {
       help: 'Requests limited per instance because the shared rate-limit storage was unavailable',
       registers: [this.registry],
     });
-    const pool = () => (dataSource.driver as unknown as { master?: PgPoolLike }).master;
-    const poolGauge = (name: string, help: string, read: (pool: PgPoolLike) => number) =>
+    const poolGauge = (name: string, help: string, read: (pool: Pool) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.registry],
         collect() {
-          const current = pool();
+          const current = pgPoolOf(dataSource);
           if (current) this.set(read(current));
         },
       });

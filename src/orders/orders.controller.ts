@@ -11,9 +11,6 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -22,7 +19,6 @@ import {
 import {
   ApiIdParam,
   ApiIfMatch,
-  etagHeaderDoc,
   IdParam,
   IfMatch,
   Versioned,
@@ -34,13 +30,15 @@ import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
 import { OrderDto, OrderPageDto } from './dto/order.dto';
 import { UpdateOrderDto } from './dto/update-order.dto';
+import {
+  ApiCancelOrder,
+  ApiCreateOrder,
+  ApiFulfilOrder,
+  ApiUpdateOrder,
+  ETAG_HEADER,
+  NOT_FOUND,
+} from './orders.openapi';
 import { OrdersService } from './orders.service';
-
-const ETAG_HEADER = etagHeaderDoc('order', '"3"');
-const NOT_FOUND =
-  'No order has this id, or it is another customer’s and the caller may only see their own.';
-const TRANSITION_CONFLICT = (from: string) =>
-  `Illegal state transition (\`/illegal-transition\`): the detail names the current state; only ${from} orders qualify.`;
 
 @ApiTags('orders')
 @Controller({ path: 'orders', version: '1' })
@@ -49,23 +47,7 @@ export class OrdersController {
 
   @Post()
   @RequirePermissions(Permission.OrdersCreateOwn, Permission.OrdersCreateAny)
-  @ApiOperation({
-    summary: 'Create an order',
-    description:
-      'Totals are computed by the server in minor units. `customerId` naming someone else needs `orders:create:any`.',
-  })
-  @ApiCreatedResponse({
-    type: OrderDto,
-    headers: ETAG_HEADER,
-    description: 'The new order, `pending`.',
-  })
-  @ApiBadRequestResponse({
-    description: 'Invalid field (e.g. `items.0.quantity`), or `customerId` is not an active user.',
-  })
-  @ApiForbiddenResponse({
-    description:
-      'No permission to create orders, or `customerId` names another customer without `orders:create:any`.',
-  })
+  @ApiCreateOrder()
   @Versioned()
   create(
     @CurrentPrincipal() principal: Principal,
@@ -106,16 +88,7 @@ export class OrdersController {
   @RequirePermissions(Permission.OrdersUpdateAny)
   @ApiIdParam('order')
   @ApiIfMatch('order', '"3"')
-  @ApiOperation({
-    summary: 'Edit a pending order’s items or note',
-    description: 'Sending `items` replaces them all and recomputes the totals.',
-  })
-  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order.' })
-  @ApiNotFoundResponse({ description: 'No order has this id.' })
-  @ApiConflictResponse({
-    description:
-      'The order is not pending (`/order-not-editable`, naming its state), or `items` change while payments exist (`/order-has-payments`).',
-  })
+  @ApiUpdateOrder()
   @Versioned()
   update(
     @IdParam() id: string,
@@ -129,15 +102,7 @@ export class OrdersController {
   @RequirePermissions(Permission.OrdersCancelOwn, Permission.OrdersCancelAny)
   @HttpCode(HttpStatus.OK)
   @ApiIdParam('order')
-  @ApiOperation({
-    summary: 'Cancel a pending order',
-    description: 'Own orders with `orders:cancel:own`, any order with `orders:cancel:any`.',
-  })
-  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order, `cancelled`.' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiConflictResponse({
-    description: `${TRANSITION_CONFLICT('pending')} Or payments were captured or are in flight (\`/order-has-payments\`).`,
-  })
+  @ApiCancelOrder()
   @Versioned()
   cancel(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<OrderDto> {
     return this.orders.cancel(principal, id);
@@ -147,10 +112,7 @@ export class OrdersController {
   @RequirePermissions(Permission.OrdersUpdateAny)
   @HttpCode(HttpStatus.OK)
   @ApiIdParam('order')
-  @ApiOperation({ summary: 'Fulfil a paid order' })
-  @ApiOkResponse({ type: OrderDto, headers: ETAG_HEADER, description: 'The order, `fulfilled`.' })
-  @ApiNotFoundResponse({ description: 'No order has this id.' })
-  @ApiConflictResponse({ description: TRANSITION_CONFLICT('paid') })
+  @ApiFulfilOrder()
   @Versioned()
   fulfil(@IdParam() id: string): Promise<OrderDto> {
     return this.orders.fulfil(id);

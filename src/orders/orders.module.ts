@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Order } from './entities/order.entity';
-import { OrderLedger } from './order-ledger.service';
+import { OrderPaymentsService } from './order-payments.service';
 import { OrdersController } from './orders.controller';
+import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
-import { OrderViews } from './order-views';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Order])],
   controllers: [OrdersController],
-  providers: [OrderLedger, OrderViews, OrdersService],
-  exports: [OrderLedger],
+  providers: [OrderPaymentsService, OrdersRepository, OrdersService],
+  exports: [OrderPaymentsService, OrdersRepository],
 })
 export class OrdersModule {}

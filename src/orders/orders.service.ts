@@ -10,25 +10,24 @@ import {
   VersionedJson,
 } from '@bastion/common';
 import { holds, ownershipScope, Permission, Principal } from '@bastion/rbac';
-import { AuditWriter } from '../audit/audit-writer.service';
+import { AuditWriter } from '../audit';
 import { CreateOrderDto } from './dto/create-order.dto';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
 import { OrderItemInputDto } from './dto/order-item-input.dto';
 import { OrderDto, OrderItemDto } from './dto/order.dto';
 import { UpdateOrderDto } from './dto/update-order.dto';
-import { Order } from './entities/order.entity';
-import { priceOrder } from './money';
-import { NewOrder, OrderLedger, toOrderItems } from './order-ledger.service';
-import { OrderViews } from './order-views';
+import { priceOrder, PricedOrder } from './money';
+import { OrderPaymentsService } from './order-payments.service';
 import { assertTransition, OrderStatus } from './order-state';
+import { OrderChanges, OrdersRepository } from './orders.repository';
 import { OrdersErrorCode, OrdersException } from './orders.exception';
 
 @Injectable()
 export class OrdersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly ledger: OrderLedger,
-    private readonly views: OrderViews,
+    private readonly orders: OrdersRepository,
+    private readonly payments: OrderPaymentsService,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -39,27 +38,35 @@ export class OrdersService {
     if (customerId !== principal.userId && !holds(principal, Permission.OrdersCreateAny)) {
       throw new ForbiddenProblem('Creating an order for another customer needs orders:create:any.');
     }
-    const order: NewOrder = {
-      id: randomUUID(),
-      customerId,
+    const id = randomUUID();
+    const note = dto.note ?? null;
+    const priced = priceOrder(dto.items);
+    const event = {
+      action: 'order.created',
+      resource: { type: 'order', id },
+      changes: {
+        before: null,
+        after: auditView({
+          customerId,
+          status: OrderStatus.Pending,
+          currency: dto.currency,
+          items: priced.lines,
+          total: priced.total,
+          note,
+        }),
+      },
+    };
+    const row = {
+      id,
+      customer_id: customerId,
       currency: dto.currency,
-      note: dto.note ?? null,
-      priced: priceOrder(dto.items),
+      subtotal: priced.subtotal,
+      total: priced.total,
+      note,
+      items: toOrderItems(priced.lines),
     };
     const insert = (manager: EntityManager) =>
-      this.ledger.insertPending(manager, order, {
-        action: 'order.created',
-        resource: { type: 'order', id: order.id },
-        changes: {
-          before: null,
-          after: auditView({
-            ...order,
-            status: OrderStatus.Pending,
-            items: order.priced.lines,
-            total: order.priced.total,
-          }),
-        },
-      });
+      this.orders.insertPending(manager, row, (params) => this.audit.insertSql(params, event));
     // The caller was found active as they authenticated; someone they name is checked here.
     if (dto.customerId === undefined) return insert(this.dataSource.manager);
     return this.dataSource.transaction(async (manager) => {
@@ -70,30 +77,30 @@ export class OrdersService {
 
   /** One page of the orders the caller may see, as the JSON of a Page<OrderDto>. */
   listJson(principal: Principal, query: ListOrdersQueryDto): Promise<string> {
-    return this.views.pageJson(ownershipScope(principal, Permission.OrdersReadAny), query);
+    return this.orders.pageJson(ownershipScope(principal, Permission.OrdersReadAny), query);
   }
 
   /** The order as JSON text, with its version; 404 unless the caller may see it. */
   async getJson(principal: Principal, id: string): Promise<VersionedJson> {
     const scope = ownershipScope(principal, Permission.OrdersReadAny);
-    const order = await this.views.findVisible(id, scope);
+    const order = await this.orders.findVisible(id, scope);
     if (!order) throw new NotFoundProblem('Order');
     return order;
   }
 
   async update(id: string, expected: number, dto: UpdateOrderDto): Promise<OrderDto> {
     return this.dataSource.transaction(async (manager) => {
-      const before = await this.views.lock(manager, id);
+      const before = await this.orders.lock(manager, id);
       if (!before) throw new NotFoundProblem('Order');
       if (before.version !== expected) throw preconditionFailed();
       if (before.status !== OrderStatus.Pending) {
         throw new OrdersException(OrdersErrorCode.NotEditable, { from: before.status });
       }
-      const changes: Partial<Pick<Order, 'note' | 'items' | 'subtotal' | 'total'>> = {};
+      const changes: OrderChanges = {};
       if (dto.note !== undefined && dto.note !== before.note) changes.note = dto.note;
       const itemsChange = dto.items && !sameItems(before.items, dto.items) ? dto.items : undefined;
       if (itemsChange) {
-        if (await this.ledger.hasPaymentActivity(manager, before)) {
+        if (await this.payments.hasPaymentActivity(manager, before)) {
           throw new OrdersException(OrdersErrorCode.OrderHasPayments);
         }
         const priced = priceOrder(itemsChange);
@@ -102,8 +109,8 @@ export class OrdersService {
         changes.total = priced.total;
       }
       if (Object.keys(changes).length === 0) return before;
-      await manager.update(Order, { id }, changes);
-      const updated = await this.views.get(manager, id);
+      await this.orders.update(manager, id, changes);
+      const updated = await this.orders.get(manager, id);
       await this.audit.record(manager, {
         action: 'order.updated',
         resource: { type: 'order', id },
@@ -129,32 +136,43 @@ export class OrdersService {
     action: string,
   ): Promise<OrderDto> {
     return this.dataSource.transaction(async (manager) => {
-      const order = await this.ledger.lockVisibleOrder(manager, id, { ownerId });
+      const order = await this.orders.lock(manager, id, { ownerId });
       if (!order) throw new NotFoundProblem('Order');
       assertTransition(order.status, to);
       // Cancelling would strand money that was captured or is being captured.
-      if (to === OrderStatus.Cancelled && (await this.ledger.hasPaymentActivity(manager, order))) {
+      if (
+        to === OrderStatus.Cancelled &&
+        (await this.payments.hasPaymentActivity(manager, order))
+      ) {
         throw new OrdersException(OrdersErrorCode.OrderHasPayments);
       }
-      await manager.update(Order, { id }, { status: to });
+      await this.orders.update(manager, id, { status: to });
       await this.audit.record(manager, {
         action,
         resource: { type: 'order', id },
         changes: { before: { status: order.status }, after: { status: to } },
       });
-      return this.views.get(manager, id);
+      return this.orders.get(manager, id);
     });
   }
 
   private async assertActiveCustomer(manager: EntityManager, customerId: string): Promise<void> {
-    const rows: unknown[] = await manager.query(
-      `SELECT 1 FROM users WHERE id = $1 AND status = 'active'`,
-      [customerId],
-    );
-    if (rows.length === 0) {
+    if (!(await this.orders.isActiveCustomer(manager, customerId))) {
       throw new ValidationProblem([{ field: 'customerId', message: 'is not an active user' }]);
     }
   }
+}
+
+/** Priced lines as the order's items, each under a new id. */
+function toOrderItems(lines: PricedOrder<OrderItemInputDto>['lines']): OrderItemDto[] {
+  return lines.map(({ sku, name, quantity, unitPrice, lineTotal }) => ({
+    id: randomUUID(),
+    sku,
+    name,
+    quantity,
+    unitPrice,
+    lineTotal,
+  }));
 }
 
 function sameItems(current: OrderItemDto[], wanted: OrderItemInputDto[]): boolean {

@@ -1,10 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
-import { OrderLedger } from '../orders/order-ledger.service';
+import { AuditActor, AuditWriter } from '../audit';
+import { OrderDto, OrderPaymentsService, OrdersRepository } from '../orders';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { Refund, RefundStatus } from './entities/refund.entity';
+import { PaymentsRepository } from './payments.repository';
 import { ChargeOutcome, RefundOutcome } from './providers/payment-provider';
+import { RefundsRepository } from './refunds.repository';
 
 export interface Settled<Row> {
   row: Row;
@@ -24,13 +26,28 @@ const SETTLEABLE: Record<PaymentStatus, readonly string[]> = {
  * Applies provider outcomes to payments and refunds, whoever learnt them: the request that made
  * the charge, the reconciler or a webhook. Always inside the caller's transaction and always
  * locking in one order (order, then payment, then refund) so concurrent paths cannot deadlock.
+ * Also answers the orders module's questions about an order's payments.
  */
 @Injectable()
-export class PaymentSettlement {
+export class PaymentSettlement implements OnModuleInit {
   constructor(
-    private readonly ledger: OrderLedger,
+    private readonly orders: OrdersRepository,
+    private readonly orderPayments: OrderPaymentsService,
+    private readonly payments: PaymentsRepository,
+    private readonly refunds: RefundsRepository,
     private readonly audit: AuditWriter,
   ) {}
+
+  onModuleInit(): void {
+    this.orderPayments.answerPaymentActivityWith(this.payments);
+  }
+
+  /** The order a payment is for, locked first, as every money change locks it. */
+  async lockOrderOf(manager: EntityManager, payment: Pick<Payment, 'orderId'>): Promise<OrderDto> {
+    const order = await this.orders.lock(manager, payment.orderId);
+    if (!order) throw new Error(`Order ${payment.orderId} of a payment is missing`);
+    return order;
+  }
 
   async applyCharge(
     manager: EntityManager,
@@ -38,23 +55,22 @@ export class PaymentSettlement {
     outcome: ChargeOutcome,
     actor?: AuditActor,
   ): Promise<Settled<Payment>> {
-    const { orderId } = await manager.findOneByOrFail(Payment, { id: paymentId });
-    const order = await this.ledger.lockOrderForPayment(manager, orderId);
-    const payment = await this.lockPayment(manager, paymentId);
+    const order = await this.lockOrderOf(manager, await this.payments.get(manager, paymentId));
+    const payment = await this.payments.lock(manager, paymentId);
     if (!SETTLEABLE[payment.status].includes(outcome.status))
       return { row: payment, applied: false };
     const status = outcome.status as PaymentStatus;
-    await manager.update(
-      Payment,
-      { id: paymentId },
-      { status, providerRef: outcome.providerRef, failureCode: outcome.failureCode },
-    );
+    await this.payments.settle(manager, paymentId, {
+      status,
+      providerRef: outcome.providerRef,
+      failureCode: outcome.failureCode,
+    });
     await this.audit.record(manager, {
       action: PAYMENT_ACTIONS[status],
       resource: { type: 'payment', id: paymentId },
       changes: { before: { status: payment.status }, after: { status } },
       metadata: {
-        orderId,
+        orderId: order.id,
         amount: payment.amount,
         providerRef: outcome.providerRef,
         ...(outcome.failureCode ? { failureCode: outcome.failureCode } : {}),
@@ -62,9 +78,9 @@ export class PaymentSettlement {
       actor,
     });
     if (status === PaymentStatus.Succeeded) {
-      await this.ledger.recordCapture(manager, order, payment.amount, actor);
+      await this.orderPayments.recordCapture(manager, order, payment.amount, actor);
     }
-    return { row: await manager.findOneByOrFail(Payment, { id: paymentId }), applied: true };
+    return { row: await this.payments.get(manager, paymentId), applied: true };
   }
 
   async applyRefund(
@@ -73,46 +89,33 @@ export class PaymentSettlement {
     outcome: RefundOutcome,
     actor?: AuditActor,
   ): Promise<Settled<Refund>> {
-    const { paymentId } = await manager.findOneByOrFail(Refund, { id: refundId });
-    const { orderId } = await manager.findOneByOrFail(Payment, { id: paymentId });
-    const order = await this.ledger.lockOrderForPayment(manager, orderId);
-    await this.lockPayment(manager, paymentId);
-    const refund = await manager
-      .createQueryBuilder(Refund, 'r')
-      .where('r.id = :refundId', { refundId })
-      .setLock('pessimistic_write')
-      .getOneOrFail();
+    const { paymentId } = await this.refunds.get(manager, refundId);
+    const order = await this.lockOrderOf(manager, await this.payments.get(manager, paymentId));
+    await this.payments.lock(manager, paymentId);
+    const refund = await this.refunds.lock(manager, refundId);
     if (refund.status !== RefundStatus.Pending) return { row: refund, applied: false };
     const status = outcome.status === 'succeeded' ? RefundStatus.Succeeded : RefundStatus.Failed;
-    await manager.update(
-      Refund,
-      { id: refundId },
-      { status, providerRef: outcome.providerRef, failureCode: outcome.failureCode },
-    );
+    await this.refunds.settle(manager, refundId, {
+      status,
+      providerRef: outcome.providerRef,
+      failureCode: outcome.failureCode,
+    });
     await this.audit.record(manager, {
       action: status === RefundStatus.Succeeded ? 'refund.succeeded' : 'refund.failed',
       resource: { type: 'refund', id: refundId },
       changes: { before: { status: refund.status }, after: { status } },
       metadata: {
         paymentId,
-        orderId,
+        orderId: order.id,
         amount: refund.amount,
         ...(outcome.failureCode ? { failureCode: outcome.failureCode } : {}),
       },
       actor,
     });
     if (status === RefundStatus.Succeeded) {
-      await this.ledger.recordRefund(manager, order, refund.amount, actor);
+      await this.orderPayments.recordRefund(manager, order, refund.amount, actor);
     }
-    return { row: await manager.findOneByOrFail(Refund, { id: refundId }), applied: true };
-  }
-
-  lockPayment(manager: EntityManager, id: string): Promise<Payment> {
-    return manager
-      .createQueryBuilder(Payment, 'p')
-      .where('p.id = :id', { id })
-      .setLock('pessimistic_write')
-      .getOneOrFail();
+    return { row: await this.refunds.get(manager, refundId), applied: true };
   }
 }
 

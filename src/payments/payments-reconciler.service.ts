@@ -1,21 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditActor, SYSTEM_ACTOR } from '../audit/audit-writer.service';
+import { AuditActor, SYSTEM_ACTOR } from '../audit';
 import { Payment } from './entities/payment.entity';
 import { Refund } from './entities/refund.entity';
 import { PaymentSettlement, Settled } from './payment-settlement.service';
+import { PaymentsRepository, Unsettled } from './payments.repository';
 import { PaymentProviders } from './providers/payment-providers';
+import { RefundsRepository } from './refunds.repository';
 
 /** Attempts younger than this may still be in the hands of the request that made them. */
 export const RECONCILE_AFTER_SECONDS = 30;
 const BATCH = 100;
-
-/** A payment or refund in doubt, and the provider that was (or was about to be) asked. */
-export interface Unsettled {
-  id: string;
-  provider: string;
-}
 
 export interface ReconcileReport {
   payments: number;
@@ -34,21 +30,13 @@ export class PaymentsReconciler {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly providers: PaymentProviders,
     private readonly settlement: PaymentSettlement,
+    private readonly payments: PaymentsRepository,
+    private readonly refunds: RefundsRepository,
   ) {}
 
   async reconcile(olderThanSeconds = RECONCILE_AFTER_SECONDS): Promise<ReconcileReport> {
-    const payments = await this.dataSource.query<Unsettled[]>(
-      `SELECT id, provider FROM payments
-       WHERE status = 'pending' AND created_at < now() - make_interval(secs => $1)
-       ORDER BY created_at LIMIT ${BATCH}`,
-      [olderThanSeconds],
-    );
-    const refunds = await this.dataSource.query<Unsettled[]>(
-      `SELECT r.id, p.provider FROM refunds r JOIN payments p ON p.id = r.payment_id
-       WHERE r.status = 'pending' AND r.created_at < now() - make_interval(secs => $1)
-       ORDER BY r.created_at LIMIT ${BATCH}`,
-      [olderThanSeconds],
-    );
+    const payments = await this.payments.findUnsettled(olderThanSeconds, BATCH);
+    const refunds = await this.refunds.findUnsettled(olderThanSeconds, BATCH);
     const report: ReconcileReport = { payments: 0, refunds: 0 };
     // One at a time, each in its own transaction: one bad row must not hold back the others.
     for (const payment of payments) {

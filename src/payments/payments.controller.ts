@@ -1,14 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiIdParam, IdParam, Page, PageQueryDto } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
@@ -17,20 +8,10 @@ import { CreateRefundDto } from './dto/create-refund.dto';
 import { PaymentDto, PaymentPageDto, RefundDto } from './dto/payment.dto';
 import { IdempotencyKeyClaim } from './idempotency/idempotency-claim.decorator';
 import type { IdempotencyClaim } from './idempotency/idempotency.service';
-import {
-  IDEMPOTENCY_CONFLICT,
-  IDEMPOTENCY_CONFLICT_HEADERS,
-  Idempotent,
-  REPLAY_HEADERS,
-} from './idempotency/idempotent.decorator';
+import { Idempotent } from './idempotency/idempotent.decorator';
+import { ApiPayOrder, ApiRefundPayment, ORDER_NOT_FOUND } from './payments.openapi';
 import { PaymentsService } from './payments.service';
 import { RefundsService } from './refunds.service';
-
-const NO_PROVIDER =
-  'No payment provider is enabled on this server (`/no-provider-enabled`): in production the sandbox is off unless `PAYMENTS_SANDBOX=true`. No `Retry-After`: retrying does not help until the configuration changes.';
-
-const ORDER_NOT_FOUND =
-  'No order has this id, or it is another customer’s and the caller may only use their own.';
 
 @ApiTags('payments')
 @Controller({ version: '1' })
@@ -44,27 +25,7 @@ export class PaymentsController {
   @RequirePermissions(Permission.PaymentsCreateOwn, Permission.PaymentsCreateAny)
   @Idempotent()
   @ApiIdParam('order')
-  @ApiOperation({
-    summary: 'Pay an order',
-    description:
-      'Charges the card token through the provider. `amount` defaults to the outstanding balance and can never exceed it (amounts being captured count); the order becomes `paid` once payments cover its total. A declined card is a 201 with `status: failed` and `failureCode`; `tok_3ds` gives `requires_action`, settled later by a signed webhook. Own orders need `payments:create:own`, any order `payments:create:any`.',
-  })
-  @ApiCreatedResponse({
-    type: PaymentDto,
-    headers: REPLAY_HEADERS,
-    description:
-      'The payment, with the provider’s answer: `succeeded`, `failed` or `requires_action`.',
-  })
-  @ApiBadRequestResponse({
-    description:
-      'Invalid body (e.g. `paymentMethod.token`), or `Idempotency-Key` missing, empty or longer than 255.',
-  })
-  @ApiNotFoundResponse({ description: ORDER_NOT_FOUND })
-  @ApiConflictResponse({
-    description: `The order cannot take payments: it is cancelled or already paid (\`/illegal-transition\`, naming its state), nothing is left to pay (\`/nothing-outstanding\`) or \`amount\` exceeds the outstanding balance (\`/amount-exceeds-outstanding\`). ${IDEMPOTENCY_CONFLICT}`,
-    headers: IDEMPOTENCY_CONFLICT_HEADERS,
-  })
-  @ApiServiceUnavailableResponse({ description: NO_PROVIDER })
+  @ApiPayOrder()
   pay(
     @CurrentPrincipal() principal: Principal,
     @IdParam() orderId: string,
@@ -104,24 +65,7 @@ export class PaymentsController {
   @RequirePermissions(Permission.PaymentsRefund)
   @Idempotent()
   @ApiIdParam('payment')
-  @ApiOperation({
-    summary: 'Refund a payment, wholly or in part',
-    description:
-      'Refunds of a payment never sum past what it captured, even when requested concurrently. The order becomes `partially_refunded`, then `refunded`.',
-  })
-  @ApiCreatedResponse({ type: RefundDto, headers: REPLAY_HEADERS, description: 'The refund.' })
-  @ApiBadRequestResponse({
-    description: 'Invalid body, or `Idempotency-Key` missing, empty or longer than 255.',
-  })
-  @ApiNotFoundResponse({ description: 'No payment has this id.' })
-  @ApiConflictResponse({
-    description: `The payment did not succeed (\`/payment-not-refundable\`), the amount exceeds what is left to refund (\`/refund-exceeds-captured\`), or the order cannot be refunded in its state (\`/illegal-transition\`). ${IDEMPOTENCY_CONFLICT}`,
-    headers: IDEMPOTENCY_CONFLICT_HEADERS,
-  })
-  @ApiServiceUnavailableResponse({
-    description:
-      'The provider that took the payment is not enabled on this server (`/provider-not-enabled`); nothing was recorded. No `Retry-After`: retrying does not help until the configuration changes.',
-  })
+  @ApiRefundPayment()
   refund(
     @IdParam() paymentId: string,
     @Body() dto: CreateRefundDto,

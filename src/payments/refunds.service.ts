@@ -1,25 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { NotFoundProblem } from '@bastion/common';
-import { AuditWriter } from '../audit/audit-writer.service';
-import { OrderLedger } from '../orders/order-ledger.service';
-import { assertTransition, OrderStatus } from '../orders/order-state';
+import { AuditWriter } from '../audit';
+import { assertTransition, OrderStatus } from '../orders';
 import { CreateRefundDto } from './dto/create-refund.dto';
 import { RefundDto, toRefundDto } from './dto/payment.dto';
-import { Payment, PaymentStatus } from './entities/payment.entity';
-import { Refund, RefundStatus } from './entities/refund.entity';
+import { PaymentStatus } from './entities/payment.entity';
+import { RefundStatus } from './entities/refund.entity';
 import { IdempotencyClaim, IdempotencyService } from './idempotency/idempotency.service';
 import { PaymentSettlement } from './payment-settlement.service';
 import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
+import { PaymentsRepository } from './payments.repository';
 import { PaymentProviders } from './providers/payment-providers';
+import { RefundsRepository } from './refunds.repository';
 
 @Injectable()
 export class RefundsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly ledger: OrderLedger,
+    private readonly payments: PaymentsRepository,
+    private readonly refunds: RefundsRepository,
     private readonly settlement: PaymentSettlement,
     private readonly reconciler: PaymentsReconciler,
     private readonly providers: PaymentProviders,
@@ -40,30 +42,27 @@ export class RefundsService {
     // Taken over from a request cut short after it recorded its refund: finish that one.
     if (claim.attemptId) return this.resume(claim.attemptId);
     const attempt = await this.dataSource.transaction(async (manager) => {
-      const found = await manager.findOneBy(Payment, { id: paymentId });
+      const found = await this.payments.findById(paymentId, manager);
       if (!found) throw new NotFoundProblem('Payment');
       // Before anything is recorded: a refund its provider cannot take must not be left pending.
       const provider = this.providers.ofPayment(found.provider);
-      const order = await this.ledger.lockOrderForPayment(manager, found.orderId);
-      const payment = await this.settlement.lockPayment(manager, paymentId);
+      const order = await this.settlement.lockOrderOf(manager, found);
+      const payment = await this.payments.lock(manager, paymentId);
       if (payment.status !== PaymentStatus.Succeeded) {
         throw new PaymentsException(PaymentsErrorCode.PaymentNotRefundable, payment.status);
       }
       // Refunds follow the order's state table too (a partly paid, still pending order: 409).
       assertTransition(order.status, OrderStatus.Refunded);
-      const refundable = payment.amount - (await this.amountRefundedOrInFlight(manager, paymentId));
+      const refundable =
+        payment.amount - (await this.refunds.amountRefundedOrInFlight(manager, paymentId));
       if (dto.amount > refundable) {
         throw new PaymentsException(PaymentsErrorCode.RefundExceedsCaptured, String(refundable));
       }
-      const { identifiers } = await manager.insert(Refund, {
+      const id = await this.refunds.insertPending(manager, {
         paymentId,
         amount: dto.amount,
         reason: dto.reason ?? null,
-        status: RefundStatus.Pending,
-        providerRef: null,
-        failureCode: null,
       });
-      const id = (identifiers[0] as { id: string }).id;
       await this.keys.bind(manager, claim, id);
       await this.audit.record(manager, {
         action: 'refund.created',
@@ -86,23 +85,10 @@ export class RefundsService {
 
   /** Like `PaymentsService.resume`: settles a refund left pending from the provider's record. */
   private async resume(refundId: string): Promise<RefundDto> {
-    const refund = await this.dataSource.manager.findOneByOrFail(Refund, { id: refundId });
+    const manager = this.dataSource.manager;
+    const refund = await this.refunds.get(manager, refundId);
     if (refund.status !== RefundStatus.Pending) return toRefundDto(refund);
-    const { provider } = await this.dataSource.manager.findOneByOrFail(Payment, {
-      id: refund.paymentId,
-    });
+    const { provider } = await this.payments.get(manager, refund.paymentId);
     return toRefundDto((await this.reconciler.settleRefund({ id: refundId, provider })).row);
-  }
-
-  private async amountRefundedOrInFlight(
-    manager: EntityManager,
-    paymentId: string,
-  ): Promise<number> {
-    const [row] = await manager.query<{ amount: string }[]>(
-      `SELECT COALESCE(sum(amount), 0)::text AS amount FROM refunds
-       WHERE payment_id = $1 AND status IN ('pending', 'succeeded')`,
-      [paymentId],
-    );
-    return Number(row.amount);
   }
 }

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditActor, AuditWriter } from '../audit/audit-writer.service';
+import { AuditActor, AuditWriter } from '../audit';
 import { WebhookOutcome, WebhookReceiptDto } from './dto/webhook.dto';
-import { Payment } from './entities/payment.entity';
 import { PaymentSettlement } from './payment-settlement.service';
+import { PaymentsRepository } from './payments.repository';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
 import { ChargeOutcome, WebhookEvent } from './providers/payment-provider';
 import { PaymentProviders } from './providers/payment-providers';
+import { WebhookEventsRepository } from './webhook-events.repository';
 
 /** A `payment.failed` event that names no reason: the customer did not pass authentication. */
 const DEFAULT_FAILURE_CODE = 'authentication_failed';
@@ -22,6 +23,8 @@ export class WebhooksService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly providers: PaymentProviders,
     private readonly settlement: PaymentSettlement,
+    private readonly payments: PaymentsRepository,
+    private readonly inbox: WebhookEventsRepository,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -39,19 +42,12 @@ export class WebhooksService {
     const event = provider.verifyWebhook(rawBody, signature);
     const actor: AuditActor = { type: 'system', id: null, display: `webhook:${provider.name}` };
     return this.dataSource.transaction(async (manager) => {
-      // A concurrent delivery of the same event waits here on the primary key, then sees it.
-      const inserted = await manager.query<unknown[]>(
-        `INSERT INTO webhook_events (provider, event_id, type, outcome) VALUES ($1, $2, $3, 'applied')
-         ON CONFLICT (provider, event_id) DO NOTHING RETURNING event_id`,
-        [provider.name, event.id, event.type],
-      );
-      if (inserted.length === 0) return { eventId: event.id, outcome: 'duplicate' };
+      if (!(await this.inbox.recordReceived(manager, provider.name, event))) {
+        return { eventId: event.id, outcome: 'duplicate' };
+      }
       const outcome = await this.apply(manager, provider.name, event, actor);
       if (outcome === 'ignored') {
-        await manager.query(
-          `UPDATE webhook_events SET outcome = 'ignored' WHERE provider = $1 AND event_id = $2`,
-          [provider.name, event.id],
-        );
+        await this.inbox.setOutcome(manager, provider.name, event.id, outcome);
       }
       return { eventId: event.id, outcome };
     });
@@ -67,7 +63,7 @@ export class WebhooksService {
     if (!status || event.providerRef === null) {
       return this.ignore(manager, provider, event, actor, 'unhandled event type');
     }
-    const payment = await manager.findOneBy(Payment, { provider, providerRef: event.providerRef });
+    const payment = await this.payments.findByProviderRef(manager, provider, event.providerRef);
     // Not ours yet, perhaps because the charge's own answer is still being stored: a non-2xx
     // rolls the inbox row back, so the provider's next delivery applies it.
     if (!payment) throw new PaymentsException(PaymentsErrorCode.UnknownPaymentReference);

@@ -7,7 +7,7 @@ import {
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { chainedEventOf } from '../audit-event-row';
-import { ChainStore, Seal } from './chain.store';
+import { AuditChainRepository, Seal } from './audit-chain.repository';
 import { CheckpointAnchors } from './checkpoint-anchors';
 import { Checkpoint, CheckpointSigner } from './checkpoint-signer';
 import { eventHash, GENESIS_HASH } from './event-hash';
@@ -43,7 +43,6 @@ interface Pass {
 @Injectable()
 export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditSealer.name);
-  private readonly store = new ChainStore();
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
   /** Passes of this process run one after another. */
@@ -51,6 +50,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly chain: AuditChainRepository,
     private readonly signer: CheckpointSigner,
     private readonly anchors: CheckpointAnchors,
   ) {}
@@ -75,7 +75,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   checkpoint(): Promise<Checkpoint | null> {
     return this.enqueue(async () => {
       const checkpoint = await this.dataSource.transaction(async (manager) => {
-        await this.store.lockSealer(manager);
+        await this.chain.lockSealer(manager);
         return this.checkpointHead(manager, true);
       });
       if (checkpoint) await this.anchor(checkpoint);
@@ -122,11 +122,11 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** One batch in one transaction; null when another instance holds the sealer lock. */
   private async sealBatch(manager: EntityManager, pass: Pass): Promise<Batch | null> {
-    if (pass.wait) await this.store.lockSealer(manager);
-    else if (!(await this.store.tryLockSealer(manager))) return null;
-    const rows = await this.store.unsealed(manager, pass.settleMs, BATCH_SIZE);
+    if (pass.wait) await this.chain.lockSealer(manager);
+    else if (!(await this.chain.tryLockSealer(manager))) return null;
+    const rows = await this.chain.unsealed(manager, pass.settleMs, BATCH_SIZE);
     if (rows.length > 0) {
-      const head = await this.store.head(manager);
+      const head = await this.chain.head(manager);
       let seq = head?.seq ?? 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
       const seals: Seal[] = rows.map((row) => {
@@ -136,15 +136,15 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
         prevHash = hash;
         return seal;
       });
-      await this.store.assignSeals(manager, seals);
+      await this.chain.assignSeals(manager, seals);
     }
     return { sealed: rows.length, checkpoint: await this.checkpointHead(manager, false) };
   }
 
   private async checkpointHead(manager: EntityManager, force: boolean): Promise<Checkpoint | null> {
-    const head = await this.store.head(manager);
+    const head = await this.chain.head(manager);
     if (!head) return null;
-    const last = await this.store.latestCheckpoint(manager);
+    const last = await this.chain.latestCheckpoint(manager);
     if (last && last.seq >= head.seq) return null;
     const due =
       force ||
@@ -153,7 +153,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
       Date.now() - last.signedAt.getTime() >= CHECKPOINT_EVERY_MS;
     if (!due) return null;
     const checkpoint = this.signer.sign(head.seq, head.hash, new Date());
-    await this.store.insertCheckpoint(manager, checkpoint);
+    await this.chain.insertCheckpoint(manager, checkpoint);
     return checkpoint;
   }
 }

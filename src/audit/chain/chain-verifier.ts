@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { chainedEventOf } from '../audit-event-row';
-import { ChainStore, TimeRange } from './chain.store';
+import { AuditChainRepository, TimeRange } from './audit-chain.repository';
 import { Checkpoint, CheckpointSigner } from './checkpoint-signer';
 import { eventHash, GENESIS_HASH } from './event-hash';
 
@@ -24,16 +24,17 @@ export interface ChainVerification {
  * also sign new checkpoints with the server's key) no longer verifies.
  */
 export class ChainVerifier {
-  private readonly store = new ChainStore();
-
-  constructor(private readonly signer: CheckpointSigner) {}
+  constructor(
+    private readonly signer: CheckpointSigner,
+    private readonly chain: AuditChainRepository,
+  ) {}
 
   async verify(
     manager: EntityManager,
     range: TimeRange,
     anchors: Checkpoint[] = [],
   ): Promise<ChainVerification> {
-    const bounds = await this.store.sealedBounds(manager, range);
+    const bounds = await this.chain.sealedBounds(manager, range);
     const unbounded = !range.from && !range.to;
     if (!bounds) {
       // An anchor of an empty chain: every event was deleted.
@@ -61,14 +62,14 @@ export class ChainVerifier {
     const holds = (checkpoint: Checkpoint, hash: string) =>
       this.signer.isAuthentic(checkpoint) && checkpoint.hash === hash;
 
-    let prevHash = firstSeq === 1 ? GENESIS_HASH : await this.store.hashAt(manager, firstSeq - 1);
+    let prevHash = firstSeq === 1 ? GENESIS_HASH : await this.chain.hashAt(manager, firstSeq - 1);
     if (prevHash === null) return broken(firstSeq - 1);
     let expected = firstSeq;
     while (expected <= lastSeq) {
-      const rows = await this.store.sealedBetween(manager, expected, lastSeq, BATCH_SIZE);
+      const rows = await this.chain.sealedBetween(manager, expected, lastSeq, BATCH_SIZE);
       const batchEnd = rows.length > 0 ? Number(rows[rows.length - 1].seq) : expected;
       const checkpoints = new Map(
-        (await this.store.checkpointsBetween(manager, expected, batchEnd)).map(
+        (await this.chain.checkpointsBetween(manager, expected, batchEnd)).map(
           (checkpoint): [number, Checkpoint] => [checkpoint.seq, checkpoint],
         ),
       );
@@ -91,7 +92,7 @@ export class ChainVerifier {
     // A checkpoint or anchor past the last event means events were cut off the end of the chain.
     if (
       !range.to &&
-      ((await this.store.firstCheckpointAfter(manager, lastSeq)) !== null ||
+      ((await this.chain.firstCheckpointAfter(manager, lastSeq)) !== null ||
         anchors.some((anchor) => anchor.seq > lastSeq))
     ) {
       return broken(lastSeq + 1);

@@ -5,7 +5,8 @@ import { config as loadDotenv } from 'dotenv';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '@bastion/database';
 import { AppConfig, loadAppConfig } from '../../config/app-config';
-import { AuditActor } from '../audit-writer.service';
+import { AuditEventsRepository } from '../audit-events.repository';
+import { AuditActor, AuditWriter } from '../audit-writer.service';
 import { AuditEvent } from '../entities/audit-event.entity';
 
 export interface CliOutput {
@@ -70,6 +71,11 @@ export async function withDatabase<T>(
   } finally {
     await dataSource.destroy();
   }
+}
+
+/** The audit writer outside the Nest container, for the commands' own events. */
+export function auditWriterOn(dataSource: DataSource): AuditWriter {
+  return new AuditWriter(dataSource, new AuditEventsRepository(dataSource));
 }
 
 /** Exit code 2 and a one-line message for usage and configuration errors. */

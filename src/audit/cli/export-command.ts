@@ -1,11 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AuditEventStore } from '../audit-event.store';
-import { AuditWriter } from '../audit-writer.service';
+import { AuditEventsRepository } from '../audit-events.repository';
 import { AuditExportFormat } from '../dto/list-audit-events-query.dto';
 import { exportStream } from '../export/audit-export';
-import { parseRangeOptions, withDatabase } from './cli-support';
+import { auditWriterOn, parseRangeOptions, withDatabase } from './cli-support';
 
 const FORMATS = Object.values(AuditExportFormat) as string[];
 
@@ -28,7 +27,7 @@ export async function exportCommand(
     throw new Error(`--format must be one of ${FORMATS.join(', ')}, got "${format}"`);
   }
   await withDatabase(env, async ({ dataSource, actor }) => {
-    await new AuditWriter(dataSource).recordAlone({
+    await auditWriterOn(dataSource).recordAlone({
       action: 'audit.exported',
       resource: { type: 'audit_log', id: null },
       actor,
@@ -36,7 +35,7 @@ export async function exportCommand(
     });
     const range = { from: options.from, to: options.to };
     const target = options.out ? createWriteStream(options.out) : stdout;
-    await pipeline(exportStream(new AuditEventStore(dataSource), format, range), target, {
+    await pipeline(exportStream(new AuditEventsRepository(dataSource), format, range), target, {
       end: Boolean(options.out),
     });
   });

@@ -1,8 +1,8 @@
-import { AuditWriter } from '../audit-writer.service';
+import { AuditChainRepository } from '../chain/audit-chain.repository';
 import { ChainVerification, ChainVerifier } from '../chain/chain-verifier';
 import { CheckpointAnchors, readAnchorFile } from '../chain/checkpoint-anchors';
 import { CheckpointSigner } from '../chain/checkpoint-signer';
-import { CliOutput, parseRangeOptions, withDatabase } from './cli-support';
+import { auditWriterOn, CliOutput, parseRangeOptions, withDatabase } from './cli-support';
 
 /**
  * `npm run audit:verify [-- --from <iso> --to <iso>] [--anchors <file>]`: prints the verdict as
@@ -21,9 +21,12 @@ export async function verifyCommand(
     const anchors = options.anchors
       ? await readAnchorFile(options.anchors)
       : await new CheckpointAnchors(config.audit.anchorDir).readAll();
-    const verifier = new ChainVerifier(new CheckpointSigner(config.audit.signingKeyPem));
+    const verifier = new ChainVerifier(
+      new CheckpointSigner(config.audit.signingKeyPem),
+      new AuditChainRepository(),
+    );
     const result = await verifier.verify(dataSource.manager, range, anchors);
-    await new AuditWriter(dataSource).recordAlone({
+    await auditWriterOn(dataSource).recordAlone({
       action: 'audit.verified',
       resource: { type: 'audit_log', id: null },
       actor,

@@ -1,5 +1,9 @@
 import { Readable } from 'node:stream';
-import { AuditEventFilter, AuditEventPageRow, AuditEventStore } from '../audit-event.store';
+import {
+  AuditEventFilter,
+  AuditEventPageRow,
+  AuditEventsRepository,
+} from '../audit-events.repository';
 import { AuditEventDto, toAuditEventDto } from '../dto/audit-event.dto';
 import { AuditExportFormat } from '../dto/list-audit-events-query.dto';
 
@@ -57,7 +61,7 @@ export function formatEvent(format: AuditExportFormat, event: AuditEventDto): st
 }
 
 async function* exportChunks(
-  store: AuditEventStore,
+  store: AuditEventsRepository,
   format: AuditExportFormat,
   filter: AuditEventFilter,
 ): AsyncGenerator<string> {
@@ -80,7 +84,7 @@ async function* exportChunks(
  * the consumer has taken the previous one, so memory stays flat whatever the table's size.
  */
 export function exportStream(
-  store: AuditEventStore,
+  store: AuditEventsRepository,
   format: AuditExportFormat,
   filter: AuditEventFilter,
 ): Readable {

@@ -12,7 +12,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MAX_ORDER_TOTAL } from '../../orders/money';
+import { MAX_ORDER_TOTAL } from '../../orders';
 
 export class PaymentMethodDto {
   @ApiProperty({ enum: ['card'], example: 'card' })

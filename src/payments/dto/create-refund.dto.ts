@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { MAX_ORDER_TOTAL } from '../../orders/money';
+import { MAX_ORDER_TOTAL } from '../../orders';
 
 export class CreateRefundDto {
   @ApiProperty({

@@ -5,7 +5,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { bigintAsNumber } from '../../orders/money';
+import { bigintAsNumber } from '../../orders';
 
 export enum RefundStatus {
   Pending = 'pending',

@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
+import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
 
-/** Keys are scoped to the actor: two callers may use the same key without meeting. */
-export interface IdempotencyScope {
-  actorType: string;
-  actorId: string;
-  key: string;
-}
+export type { IdempotencyScope } from './idempotency.repository';
 
 export interface StoredResponse {
   status: number;
@@ -32,31 +27,20 @@ export interface IdempotencyClaim {
 export type ClaimOutcome =
   { kind: 'claimed'; claim: IdempotencyClaim } | { kind: 'replay'; response: StoredResponse };
 
-interface KeyRow {
-  state: 'in_progress' | 'completed';
-  request_fingerprint: string;
-  response_status: number | null;
-  response_body: unknown;
-  lease_seconds_left: number;
-}
-
 /** A key may be taken again once its row was released or expired; a few tries cover both races. */
 const CLAIM_ATTEMPTS = 3;
-
-const SCOPE_MATCHES = 'actor_type = $1 AND actor_id = $2 AND key = $3';
 
 /**
  * Stripe's idempotency semantics, kept in PostgreSQL so they hold across instances and restarts.
  * A running request holds its key under a lease (`IDEMPOTENCY_LEASE_SECONDS`), so a key whose
- * request died with its process is not stuck until it expires. Every statement here runs on
- * its own, outside the request's business transactions, except `bind`.
+ * request died with its process is not stuck until it expires.
  */
 @Injectable()
 export class IdempotencyService {
   private readonly leaseSeconds: number;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: IdempotencyRepository,
     config: AppConfig,
   ) {
     this.leaseSeconds = config.payments.idempotencyLeaseSeconds;
@@ -72,41 +56,15 @@ export class IdempotencyService {
       kind: 'claimed',
       claim: { scope, leaseToken, attemptId },
     });
-    const params = [scope.actorType, scope.actorId, scope.key, fingerprint];
+    const hold = { scope, leaseToken };
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      // An expired row is taken over in the same statement, so expiry needs no purge to be exact.
-      const fresh: unknown[] = await this.dataSource.query(
-        `INSERT INTO idempotency_keys (actor_type, actor_id, key, request_fingerprint, state,
-                                       lease_token, locked_until, expires_at)
-         VALUES ($1, $2, $3, $4, 'in_progress',
-                 $5, now() + make_interval(secs => $6), now() + interval '24 hours')
-         ON CONFLICT (actor_type, actor_id, key) DO UPDATE SET
-           request_fingerprint = EXCLUDED.request_fingerprint, state = 'in_progress',
-           response_status = NULL, response_body = NULL, created_at = now(),
-           expires_at = EXCLUDED.expires_at, lease_token = EXCLUDED.lease_token,
-           locked_until = EXCLUDED.locked_until, attempt_id = NULL
-         WHERE idempotency_keys.expires_at <= now()
-         RETURNING key`,
-        [...params, leaseToken, this.leaseSeconds],
-      );
-      if (fresh.length > 0) return claimed(null);
-      // The same request again after the holder's lease ran out: the holder died or hung. The row
-      // lock makes one retry the new holder; any other then sees a live lease and gets a 409.
-      const [[takenOver]] = await this.dataSource.query<[{ attempt_id: string | null }[], number]>(
-        `UPDATE idempotency_keys
-            SET lease_token = $5, locked_until = now() + make_interval(secs => $6)
-          WHERE ${SCOPE_MATCHES} AND request_fingerprint = $4 AND state = 'in_progress'
-            AND locked_until <= now() AND expires_at > now()
-          RETURNING attempt_id`,
-        [...params, leaseToken, this.leaseSeconds],
-      );
-      if (takenOver) return claimed(takenOver.attempt_id);
-      const [row] = await this.dataSource.query<KeyRow[]>(
-        `SELECT state, request_fingerprint, response_status, response_body,
-                ceil(extract(epoch FROM locked_until - now()))::int AS lease_seconds_left
-           FROM idempotency_keys WHERE ${SCOPE_MATCHES} AND expires_at > now()`,
-        params.slice(0, 3),
-      );
+      if (await this.keys.insertOrTakeExpired(hold, fingerprint, this.leaseSeconds)) {
+        return claimed(null);
+      }
+      // The same request again after the holder's lease ran out: the holder died or hung.
+      const takenOver = await this.keys.takeOverLapsedLease(hold, fingerprint, this.leaseSeconds);
+      if (takenOver) return claimed(takenOver.attemptId);
+      const row = await this.keys.findLive(scope);
       if (!row) continue;
       if (row.state === 'in_progress' && row.lease_seconds_left > 0) {
         throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse, '', {
@@ -132,21 +90,14 @@ export class IdempotencyService {
    * taken over already, so that transaction cannot commit a second attempt for one key.
    */
   async bind(manager: EntityManager, claim: IdempotencyClaim, attemptId: string): Promise<void> {
-    const [, bound] = await manager.query<[unknown, number]>(
-      `UPDATE idempotency_keys SET attempt_id = $5
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`,
-      [...scopeParams(claim), attemptId],
-    );
-    if (bound === 0) throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
+    if (!(await this.keys.bindAttempt(manager, claim, attemptId))) {
+      throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
+    }
   }
 
   /** Keeps the final response of the request that holds the key, for replays. */
   async complete(claim: IdempotencyClaim, response: StoredResponse): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $5, response_body = $6
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`,
-      [...scopeParams(claim), response.status, JSON.stringify(response.body)],
-    );
+    await this.keys.complete(claim, response.status, response.body);
   }
 
   /**
@@ -155,29 +106,12 @@ export class IdempotencyService {
    * recorded the key stays tied to it and only the lease ends, so the next retry takes the key
    * over at once and settles that attempt instead of making another.
    */
-  async release(claim: IdempotencyClaim): Promise<void> {
-    await this.dataSource.query(
-      `DELETE FROM idempotency_keys
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'
-          AND attempt_id IS NULL`,
-      scopeParams(claim),
-    );
-    await this.dataSource.query(
-      `UPDATE idempotency_keys SET locked_until = now()
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`,
-      scopeParams(claim),
-    );
+  release(claim: IdempotencyClaim): Promise<void> {
+    return this.keys.release(claim);
   }
 
   /** Deletes expired keys; returns how many. */
-  async purgeExpired(): Promise<number> {
-    const [, count] = await this.dataSource.query<[unknown, number]>(
-      'DELETE FROM idempotency_keys WHERE expires_at <= now()',
-    );
-    return count;
+  purgeExpired(): Promise<number> {
+    return this.keys.purgeExpired();
   }
-}
-
-function scopeParams({ scope, leaseToken }: IdempotencyClaim): string[] {
-  return [scope.actorType, scope.actorId, scope.key, leaseToken];
 }

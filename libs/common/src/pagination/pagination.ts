@@ -132,3 +132,31 @@ export function toPageJson<Row>(
   const page = toPage(rows, limit, jsonOf, cursorOf);
   return `{"data":[${page.data.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
 }
+
+/**
+ * Keyset pagination over a timestamptz column and a uuid id, in one direction: the one way every
+ * list walks its rows (orders, payments, audit events). The cursor key is the timestamp with
+ * microseconds, so rows created in the same millisecond are neither skipped nor repeated.
+ */
+export class TimestampKeyset {
+  constructor(
+    private readonly at: string,
+    private readonly id: string,
+    private readonly direction: 'ASC' | 'DESC',
+  ) {}
+
+  /** A select-list item: the row's cursor key. */
+  get keySql(): string {
+    return timestampCursorSql(this.at);
+  }
+
+  get orderBy(): string {
+    return `${this.at} ${this.direction}, ${this.id} ${this.direction}`;
+  }
+
+  /** The condition for the rows after `cursor` in this order, its values bound by `bind`. */
+  after(cursor: KeysetCursor, bind: (value: unknown) => string): string {
+    const comparison = this.direction === 'ASC' ? '>' : '<';
+    return `(${this.at}, ${this.id}) ${comparison} (CAST(${bind(cursor.key)} AS timestamptz), CAST(${bind(cursor.id)} AS uuid))`;
+  }
+}

@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AdvisoryLock } from '@bastion/database';
 import { AuditEventRow, EVENT_COLUMNS } from '../audit-event-row';
@@ -41,10 +42,12 @@ function checkpointOf(row: CheckpointRow): Checkpoint {
 }
 
 /**
- * Data access of the hash chain. Every method takes the manager to run on: the sealer's
- * transaction (it holds the advisory lock and, on PGlite, the only connection) or a plain one.
+ * The hash chain: the sealed columns of `audit_events` and the `audit_checkpoints` table. Every
+ * method takes the manager to run on: the sealer's transaction (it holds the advisory lock and, on
+ * PGlite, the only connection) or a plain one.
  */
-export class ChainStore {
+@Injectable()
+export class AuditChainRepository {
   async tryLockSealer(manager: EntityManager): Promise<boolean> {
     const [row] = await manager.query<{ locked: boolean }[]>(
       'SELECT pg_try_advisory_xact_lock($1) AS locked',

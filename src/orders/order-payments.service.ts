@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditActor, AuditWriter } from '../audit';
+import { OrderDto } from './dto/order.dto';
+import { assertTransition, OrderStatus } from './order-state';
+import { OrdersRepository } from './orders.repository';
+
+/** What the module that owns payments answers about an order's payments. */
+export interface PaymentActivity {
+  /** Whether money is being captured for the order right now. */
+  hasCaptureInFlight(manager: EntityManager, orderId: string): Promise<boolean>;
+}
+
+type LockedOrder = Pick<OrderDto, 'id' | 'status' | 'total' | 'amountPaid' | 'amountRefunded'>;
+
+/**
+ * The orders module's side of payments: the money changes payments make to orders (captures,
+ * refunds), always inside the caller's transaction on an order it locked and through the
+ * transition table, and what orders must know of payments. Payments answer that through
+ * `answerPaymentActivityWith`, so that orders need not depend on the module that owns them.
+ */
+@Injectable()
+export class OrderPaymentsService {
+  private payments?: PaymentActivity;
+
+  constructor(
+    private readonly orders: OrdersRepository,
+    private readonly audit: AuditWriter,
+  ) {}
+
+  answerPaymentActivityWith(payments: PaymentActivity): void {
+    this.payments = payments;
+  }
+
+  /** Whether money was captured or is being captured for the order, so it must stay as it is. */
+  async hasPaymentActivity(
+    manager: EntityManager,
+    order: Pick<OrderDto, 'id' | 'amountPaid'>,
+  ): Promise<boolean> {
+    if (order.amountPaid > 0) return true;
+    if (!this.payments) throw new Error('No module answers for payments of orders');
+    return this.payments.hasCaptureInFlight(manager, order.id);
+  }
+
+  /**
+   * Adds a captured amount to a locked order; the order becomes `paid` once payments cover
+   * its total. The CHECK constraints refuse anything beyond the total.
+   */
+  async recordCapture(
+    manager: EntityManager,
+    order: LockedOrder,
+    amount: number,
+    actor?: AuditActor,
+  ): Promise<void> {
+    const amountPaid = order.amountPaid + amount;
+    const status = amountPaid === order.total ? OrderStatus.Paid : order.status;
+    if (status !== order.status) assertTransition(order.status, status);
+    await this.orders.update(manager, order.id, { amountPaid, status });
+    if (status !== order.status) {
+      await this.audit.record(manager, {
+        action: 'order.paid',
+        resource: { type: 'order', id: order.id },
+        changes: { before: { status: order.status }, after: { status } },
+        metadata: { amountPaid, total: order.total },
+        actor,
+      });
+    }
+  }
+
+  /** Adds a refunded amount to a locked order: `partially_refunded`, then `refunded`. */
+  async recordRefund(
+    manager: EntityManager,
+    order: LockedOrder,
+    amount: number,
+    actor?: AuditActor,
+  ): Promise<void> {
+    const amountRefunded = order.amountRefunded + amount;
+    const status =
+      amountRefunded === order.amountPaid ? OrderStatus.Refunded : OrderStatus.PartiallyRefunded;
+    assertTransition(order.status, status);
+    await this.orders.update(manager, order.id, { amountRefunded, status });
+    await this.audit.record(manager, {
+      action: status === OrderStatus.Refunded ? 'order.refunded' : 'order.partially_refunded',
+      resource: { type: 'order', id: order.id },
+      changes: {
+        before: { status: order.status, amountRefunded: order.amountRefunded },
+        after: { status, amountRefunded },
+      },
+      actor,
+    });
+  }
+}
