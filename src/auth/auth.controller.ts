@@ -15,7 +15,7 @@ import {
 } from '@nestjs/swagger';
 import { Authenticated, CurrentPrincipal, Public } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
-import { UserDto } from '../users/dto/user.dto';
+import { UserDto } from '../users';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
 import { CredentialThrottle } from './credential-throttle';

@@ -10,3 +10,5 @@ export * from './shared-store/fallback-shared-store';
 export * from './prepared-query';
 export * from './runtime-role';
 export * from './sql-text';
+export * from './foreign-key-violation';
+export * from './unique-violation';
