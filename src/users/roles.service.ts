@@ -87,7 +87,8 @@ export class RolesService {
         return toRoleDto(role);
       });
     } catch (error) {
-      if (isUniqueViolation(error, ROLE_NAME_INDEX)) throw new UsersException(UsersErrorCode.RoleNameTaken);
+      if (isUniqueViolation(error, ROLE_NAME_INDEX))
+        throw new UsersException(UsersErrorCode.RoleNameTaken);
       throw error;
     }
   }
@@ -140,7 +141,8 @@ export class RolesService {
         });
       });
     } catch (error) {
-      if (isForeignKeyViolation(error, USER_ROLES_ROLE_FK)) throw new UsersException(UsersErrorCode.RoleInUse);
+      if (isForeignKeyViolation(error, USER_ROLES_ROLE_FK))
+        throw new UsersException(UsersErrorCode.RoleInUse);
       throw error;
     }
   }

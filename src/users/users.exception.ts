@@ -83,4 +83,3 @@ export class UsersException extends ProblemException {
     super({ ...describe(code), slug: code });
   }
 }
-

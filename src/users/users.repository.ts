@@ -186,11 +186,7 @@ export class UsersRepository {
     added: Role[],
     removed: Role[],
   ): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .relation(User, 'roles')
-      .of(id)
-      .addAndRemove(added, removed);
+    await manager.createQueryBuilder().relation(User, 'roles').of(id).addAndRemove(added, removed);
     await manager
       .createQueryBuilder()
       .update(User)

@@ -8,6 +8,9 @@ const UNIQUE_VIOLATION = '23505';
  */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
   if (!(error instanceof QueryFailedError)) return false;
-  const { code, constraint: violated } = error.driverError as { code?: string; constraint?: string };
+  const { code, constraint: violated } = error.driverError as {
+    code?: string;
+    constraint?: string;
+  };
   return code === UNIQUE_VIOLATION && (constraint === undefined || violated === constraint);
 }

@@ -160,4 +160,3 @@ function assertPasswordUnchanged(user: User, verifiedHash: string | null): void 
     throw new AuthException(AuthErrorCode.MfaPasswordRejected);
   }
 }
-
