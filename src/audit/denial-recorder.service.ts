@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '@bastion/common';
-import { AuthErrorCode, isCredentialRoute } from '../auth';
+import { INVALID_TOKEN, isCredentialRoute } from '@bastion/rbac';
 import { AnonymousDenialTally } from './anonymous-denial-tally.service';
 import { AuditEventStore } from './audit-event.store';
 import { AuditRecord, AuditWriter, eventIdsWrittenIn } from './audit-writer.service';
@@ -65,7 +65,7 @@ export function eventForResponse(
  * authentication refused (no valid access token or API key) never got as far as an attempt.
  */
 function isCredentialAttempt(request: FastifyRequest, problem: string | undefined): boolean {
-  return isCredentialRoute(request) && problem !== AuthErrorCode.InvalidToken;
+  return isCredentialRoute(request) && problem !== INVALID_TOKEN;
 }
 
 function problemTypeOf(payload: unknown): string | undefined {

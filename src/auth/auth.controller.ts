@@ -1,12 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Public } from '@bastion/rbac';
+import { Authenticated, CredentialThrottle, CurrentPrincipal, Public } from '@bastion/rbac';
 import { ApiResponses } from '@bastion/common';
 import type { Principal } from '@bastion/rbac';
 import { UserDto } from '../users';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
-import { CredentialThrottle } from './credential-throttle';
+
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';

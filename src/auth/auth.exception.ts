@@ -5,6 +5,7 @@ export enum AuthErrorCode {
   InvalidCredentials = 'invalid-credentials',
   MfaRequired = 'mfa-required',
   InvalidOtp = 'invalid-otp',
+  /** `INVALID_TOKEN` of @bastion/rbac, by which the audit log tells a refused credential apart. */
   InvalidToken = 'invalid-token',
   InvalidRefreshToken = 'invalid-refresh-token',
   LoginLocked = 'login-locked',

@@ -3,6 +3,4 @@ export { AccessTokens } from './access/access-token';
 export { AuthenticationFailures } from './access/authentication-failures';
 export { AuthenticationGuard, presentedCredential } from './access/authentication.guard';
 export { parseApiKey } from './access/access-resolver.service';
-export { AuthErrorCode } from './auth.exception';
-export { isCredentialRoute } from './credential-throttle';
 export { sha256Hex } from './crypto/token-hash';

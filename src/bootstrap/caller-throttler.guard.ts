@@ -9,14 +9,8 @@ import {
 } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyRequest } from 'fastify';
-import { IS_PUBLIC } from '@bastion/rbac';
-import {
-  AccessTokens,
-  isCredentialRoute,
-  parseApiKey,
-  presentedCredential,
-  sha256Hex,
-} from '../auth';
+import { IS_PUBLIC, isCredentialRoute } from '@bastion/rbac';
+import { AccessTokens, parseApiKey, presentedCredential, sha256Hex } from '../auth';
 import { AppConfig } from '../config/app-config';
 
 /** The request's pending rate-limit count, from the moment it leaves until its verdict. */

@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '@bastion/rbac';
+import { Authenticated, CredentialThrottle, CurrentPrincipal } from '@bastion/rbac';
 import { ApiResponses } from '@bastion/common';
 import type { Principal } from '@bastion/rbac';
-import { CredentialThrottle } from '../credential-throttle';
+
 import { MfaCodeDto, MfaSetupDto } from '../dto/mfa.dto';
 import { MfaService } from './mfa.service';
 
