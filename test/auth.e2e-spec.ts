@@ -11,6 +11,7 @@ import {
   sessionIdOf,
 } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { expectRetryWithinWindow } from './support/expectations';
 
 const PROBLEMS = 'https://bastion.dev/problems/';
 
@@ -582,9 +583,3 @@ describe('auth: login, sessions, sign-up, password', () => {
     });
   });
 });
-
-/** The lockout window is 15 minutes; Retry-After says how much of it is left. */
-function expectRetryWithinWindow(header: string | undefined): void {
-  expect(Number(header)).toBeGreaterThan(0);
-  expect(Number(header)).toBeLessThanOrEqual(900);
-}

@@ -9,6 +9,7 @@ import {
   nextClientIp,
 } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { expectRetryWithinWindow } from './support/expectations';
 
 const PROBLEMS = 'https://bastion.dev/problems/';
 // Two instances share state only through PostgreSQL and Redis; with the embedded defaults each
@@ -184,9 +185,3 @@ describeShared('several instances on one database and Redis', () => {
     expect(replay.body.type).toBe(`${PROBLEMS}invalid-otp`);
   });
 });
-
-/** The lockout window is 15 minutes; Retry-After says how much of it is left. */
-function expectRetryWithinWindow(header: string | undefined): void {
-  expect(Number(header)).toBeGreaterThan(0);
-  expect(Number(header)).toBeLessThanOrEqual(900);
-}

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'supertest';
 import { ALL_PERMISSIONS, PERMISSION_DESCRIPTIONS } from '../libs/rbac/src';
-import { auditActionsOf, login, newRole, newUser, Session, signedIn } from './support/factories';
+import { login, newRole, newUser, Session, signedIn } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { expectAudit, fieldsOf } from './support/expectations';
 
 interface RoleBody {
   id: string;
@@ -10,10 +10,6 @@ interface RoleBody {
   permissions: string[];
   builtIn: boolean;
   version: number;
-}
-
-function fieldsOf(response: Response): string[] {
-  return (response.body.errors as { field: string }[]).map((error) => error.field).sort();
 }
 
 const uniqueName = (stem: string) => `${stem}-${randomUUID().slice(0, 8)}`;
@@ -31,11 +27,6 @@ describe('roles and permissions', () => {
   /** roles:read + roles:write + users:read: may only build roles out of those. */
   let roleMaker: Session;
   let builtIn: Record<string, RoleBody>;
-
-  async function expectAudit(response: Response, action: string): Promise<void> {
-    const requestId = response.headers['x-request-id'];
-    expect(await auditActionsOf(api.dataSource, requestId)).toEqual([action]);
-  }
 
   async function createRole(permissions: string[], name = uniqueName('custom')): Promise<RoleBody> {
     const response = await api
@@ -211,7 +202,7 @@ describe('roles and permissions', () => {
         version: 1,
       });
       expect(response.headers.etag).toBe('"1"');
-      await expectAudit(response, 'role.created');
+      await expectAudit(api, response, ['role.created']);
       const listed = await api.http().get('/v1/roles?limit=100').set(admin.auth).expect(200);
       expect((listed.body.data as RoleBody[]).map((role) => role.name)).toContain(name);
     });
@@ -292,7 +283,7 @@ describe('roles and permissions', () => {
         version: 2,
       });
       expect(response.headers.etag).toBe('"2"');
-      await expectAudit(response, 'role.updated');
+      await expectAudit(api, response, ['role.updated']);
 
       const after = await api.http().get('/v1/auth/me').set(holder.auth).expect(200);
       expect(after.body.permissions).not.toContain('orders:read:any');
@@ -406,7 +397,7 @@ describe('roles and permissions', () => {
     it('deletes an unassigned custom role and audits it', async () => {
       const role = await createRole(['users:read']);
       const response = await api.http().delete(`/v1/roles/${role.id}`).set(admin.auth).expect(204);
-      await expectAudit(response, 'role.deleted');
+      await expectAudit(api, response, ['role.deleted']);
       await api.http().delete(`/v1/roles/${role.id}`).set(admin.auth).expect(404);
     });
 

@@ -14,12 +14,9 @@ import {
   TestUser,
 } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { expectAudit, fieldsOf } from './support/expectations';
 
 type Caller = TestUser & Session;
-
-function fieldsOf(response: Response): string[] {
-  return (response.body.errors as { field: string }[]).map((error) => error.field).sort();
-}
 
 describe('users', () => {
   let env: TestEnvironment;
@@ -34,11 +31,6 @@ describe('users', () => {
   let assigner: Caller;
   /** Every permission through a custom role: all an admin may do, without being one. */
   let superuser: Caller;
-
-  async function expectAudit(response: Response, action: string): Promise<void> {
-    const requestId = response.headers['x-request-id'];
-    expect(await auditActionsOf(api.dataSource, requestId)).toEqual([action]);
-  }
 
   async function fetchUser(id: string): Promise<Response> {
     return api.http().get(`/v1/users/${id}`).set(admin.auth).expect(200);
@@ -204,7 +196,7 @@ describe('users', () => {
         version: 1,
       });
       expect(response.body).not.toHaveProperty('password');
-      await expectAudit(response, 'user.created');
+      await expectAudit(api, response, ['user.created']);
       const [event] = await api.dataSource.query(
         'SELECT changes FROM audit_events WHERE resource_id = $1',
         [response.body.id],
@@ -400,7 +392,7 @@ describe('users', () => {
         version: before.body.version + 1,
       });
       expect(response.headers.etag).toBe(`"${before.body.version + 1}"`);
-      await expectAudit(response, 'user.updated');
+      await expectAudit(api, response, ['user.updated']);
       const [event] = await api.dataSource.query(
         'SELECT changes FROM audit_events WHERE request_id = $1',
         [response.headers['x-request-id']],
@@ -497,7 +489,7 @@ describe('users', () => {
         .expect(200);
       expect(disabled.body.status).toBe('disabled');
       expect(disabled.headers.etag).toBe(`"${disabled.body.version}"`);
-      await expectAudit(disabled, 'user.disabled');
+      await expectAudit(api, disabled, ['user.disabled']);
       await api.http().get('/v1/auth/me').set(victim.auth).expect(401);
       await api
         .http()
@@ -523,7 +515,7 @@ describe('users', () => {
         .set(admin.auth)
         .expect(200);
       expect(enabled.body.status).toBe('active');
-      await expectAudit(enabled, 'user.enabled');
+      await expectAudit(api, enabled, ['user.enabled']);
       const session = await login(api, victim);
       await api.http().get('/v1/auth/me').set(session.auth).expect(200);
     });
@@ -580,7 +572,7 @@ describe('users', () => {
         .delete(`/v1/users/${victim.id}`)
         .set(admin.auth)
         .expect(204);
-      await expectAudit(response, 'user.deleted');
+      await expectAudit(api, response, ['user.deleted']);
 
       const [row] = await api.dataSource.query(
         `SELECT email, name, password_hash, mfa_secret, mfa_enabled, status, deleted_at
@@ -653,7 +645,7 @@ describe('users', () => {
       expect(response.body.roles).toEqual(['auditor', 'customer']);
       expect(response.body.version).toBe(before.body.version + 1);
       expect(response.headers.etag).toBe(`"${before.body.version + 1}"`);
-      await expectAudit(response, 'user.roles_changed');
+      await expectAudit(api, response, ['user.roles_changed']);
       const me = await api.http().get('/v1/auth/me').set(holder.auth).expect(200);
       expect(me.body.permissions).toContain('audit:read');
 

@@ -2,8 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requestContext } from '@bastion/common';
-import { AuthErrorCode } from '../auth/auth.exception';
-import { isCredentialRoute } from '../auth/credential-throttle';
+import { INVALID_TOKEN, isCredentialRoute } from '@bastion/rbac';
 import { AnonymousDenialTally } from './anonymous-denial-tally.service';
 import { AuditEventsRepository } from './audit-events.repository';
 import { AuditRecord, AuditWriter, eventIdsWrittenIn } from './audit-writer.service';
@@ -66,7 +65,7 @@ export function eventForResponse(
  * authentication refused (no valid access token or API key) never got as far as an attempt.
  */
 function isCredentialAttempt(request: FastifyRequest, problem: string | undefined): boolean {
-  return isCredentialRoute(request) && problem !== AuthErrorCode.InvalidToken;
+  return isCredentialRoute(request) && problem !== INVALID_TOKEN;
 }
 
 function problemTypeOf(payload: unknown): string | undefined {

@@ -1,24 +1,11 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal, Public } from '@bastion/rbac';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CredentialThrottle, CurrentPrincipal, Public } from '@bastion/rbac';
+import { ApiResponses } from '@bastion/common';
 import type { Principal } from '@bastion/rbac';
-import { UserDto } from '../users/dto/user.dto';
+import { UserDto } from '../users';
 import { AccountService } from './account.service';
 import { AuthService } from './auth.service';
-import { CredentialThrottle } from './credential-throttle';
 import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginDto, RefreshDto, TokenPairDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';
@@ -43,15 +30,11 @@ export class AuthController {
   @UseGuards(PasswordLoginGuard)
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Log in with email and password (and a TOTP code when MFA is on)' })
-  @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({
-    description:
-      'Wrong credentials, MFA required (`/mfa-required`) or wrong code (`/invalid-otp`).',
-  })
-  @ApiTooManyRequestsResponse({ description: 'Too many attempts from this IP or for this email.' })
-  @ApiForbiddenResponse({
-    description:
-      'SSO_ONLY=true: only the bootstrap admin logs in with a password (`/password-login-disabled`).',
+  @ApiResponses({
+    200: { type: TokenPairDto },
+    401: 'Wrong credentials, MFA required (`/mfa-required`) or wrong code (`/invalid-otp`).',
+    403: 'SSO_ONLY=true: only the bootstrap admin logs in with a password (`/password-login-disabled`).',
+    429: 'Too many attempts from this IP or for this email.',
   })
   login(@Body() dto: LoginDto): Promise<TokenPair> {
     return this.auth.login(dto);
@@ -62,9 +45,11 @@ export class AuthController {
   @CredentialThrottle()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Exchange a refresh token for a new token pair (rotation)' })
-  @ApiOkResponse({ type: TokenPairDto })
-  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or reused refresh token.' })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
+  @ApiResponses({
+    200: { type: TokenPairDto },
+    401: 'Invalid, expired, revoked or reused refresh token.',
+    503: REVOCATION_UNAVAILABLE,
+  })
   refresh(@Body() dto: RefreshDto): Promise<TokenPair> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -73,9 +58,11 @@ export class AuthController {
   @Authenticated()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'End this session: its refresh tokens and access tokens stop working' })
-  @ApiNoContentResponse({ description: 'Logged out.' })
-  @ApiForbiddenResponse({ description: 'The caller is an API key, not a signed-in user.' })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
+  @ApiResponses({
+    204: 'Logged out.',
+    403: 'The caller is an API key, not a signed-in user.',
+    503: REVOCATION_UNAVAILABLE,
+  })
   logout(@CurrentPrincipal() principal: Principal): Promise<void> {
     return this.auth.logout(principal);
   }
@@ -87,9 +74,11 @@ export class AuthController {
     summary: 'Sign up as a customer (only when SIGNUP_ENABLED=true)',
     description: 'Any field other than `email`, `password` and `name` (e.g. `roles`) is a 400.',
   })
-  @ApiCreatedResponse({ type: UserDto, description: 'The new user, with the role `customer`.' })
-  @ApiNotFoundResponse({ description: 'Self-service sign-up is disabled (`/signup-disabled`).' })
-  @ApiConflictResponse({ description: 'A user with this email exists (`/email-taken`).' })
+  @ApiResponses({
+    201: { type: UserDto, description: 'The new user, with the role `customer`.' },
+    404: 'Self-service sign-up is disabled (`/signup-disabled`).',
+    409: 'A user with this email exists (`/email-taken`).',
+  })
   register(@Body() dto: RegisterDto): Promise<UserDto> {
     return this.account.register(dto);
   }
@@ -97,7 +86,9 @@ export class AuthController {
   @Get('me')
   @Authenticated()
   @ApiOperation({ summary: 'The caller: user, roles and effective permissions' })
-  @ApiOkResponse({ type: MeDto })
+  @ApiResponses({
+    200: { type: MeDto },
+  })
   me(@CurrentPrincipal() principal: Principal): Promise<MeDto> {
     return this.auth.me(principal);
   }
@@ -109,12 +100,12 @@ export class AuthController {
   @ApiOperation({
     summary: "Change the caller's password; every other session is signed out",
   })
-  @ApiNoContentResponse({ description: 'Changed; only this session stays signed in.' })
-  @ApiBadRequestResponse({
-    description: 'Invalid body, or the current password is wrong (`/wrong-password`).',
+  @ApiResponses({
+    204: 'Changed; only this session stays signed in.',
+    400: 'Invalid body, or the current password is wrong (`/wrong-password`).',
+    403: 'The caller is an API key, not a signed-in user.',
+    503: REVOCATION_UNAVAILABLE,
   })
-  @ApiForbiddenResponse({ description: 'The caller is an API key, not a signed-in user.' })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
   changePassword(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: ChangePasswordDto,

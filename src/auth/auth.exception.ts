@@ -5,12 +5,12 @@ export enum AuthErrorCode {
   InvalidCredentials = 'invalid-credentials',
   MfaRequired = 'mfa-required',
   InvalidOtp = 'invalid-otp',
+  /** `INVALID_TOKEN` of @bastion/rbac, by which the audit log tells a refused credential apart. */
   InvalidToken = 'invalid-token',
   InvalidRefreshToken = 'invalid-refresh-token',
   LoginLocked = 'login-locked',
   TooManyFailedAuthentications = 'too-many-failed-authentications',
   SignupDisabled = 'signup-disabled',
-  EmailTaken = 'email-taken',
   WrongPassword = 'wrong-password',
   MfaAlreadyEnabled = 'mfa-already-enabled',
   MfaNotEnabled = 'mfa-not-enabled',
@@ -77,12 +77,6 @@ function describe(code: AuthErrorCode): AuthErrorShape {
       };
     case AuthErrorCode.SignupDisabled:
       return { status: 404, title: 'Not found', detail: 'Self-service sign-up is disabled.' };
-    case AuthErrorCode.EmailTaken:
-      return {
-        status: 409,
-        title: 'Email taken',
-        detail: 'A user with this email already exists.',
-      };
     case AuthErrorCode.WrongPassword:
       return {
         status: 400,

@@ -3,11 +3,9 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { NotFoundProblem, requestContext } from '@bastion/common';
 import { ALL_PERMISSIONS, Principal } from '@bastion/rbac';
-import { AuditWriter } from '../audit/audit-writer.service';
-import { findUserView } from '../users/users.repository';
-import { User, UserStatus } from '../users/entities/user.entity';
+import { AuditWriter } from '../audit';
+import { PasswordHasher, User, UsersRepository, UserStatus } from '../users';
 import { AuthErrorCode, AuthException } from './auth.exception';
-import { PasswordHasher } from './crypto/password-hasher';
 import { LoginDto } from './dto/login.dto';
 import { MeDto } from './dto/me.dto';
 import { LoginAttempts } from './login-attempts.service';
@@ -18,6 +16,7 @@ import { SessionsService, TokenPair } from './sessions.service';
 export class AuthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly attempts: LoginAttempts,
@@ -29,12 +28,7 @@ export class AuthService {
     const ip = requestContext.current()?.ip ?? 'unknown';
     const email = dto.email.trim().toLowerCase();
     await this.attempts.reserve(ip, email);
-    const user = await this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .addSelect(['user.passwordHash', 'user.mfaSecret'])
-      .where('lower(user.email) = :email', { email })
-      .getOne();
+    const user = await this.users.findCredentialsByEmail(email);
     // Always verify (against a decoy hash when the email is unknown) so both failures cost the same.
     const passwordMatches = await this.hasher.verify(user?.passwordHash, dto.password);
     if (!user || !passwordMatches || user.status !== UserStatus.Active) {
@@ -55,13 +49,8 @@ export class AuthService {
     return this.dataSource.transaction(async (manager) => {
       // The password was checked outside this transaction: a change or a disable that committed
       // since then must win, so the row is locked and compared with what was verified.
-      const current = await manager
-        .createQueryBuilder(User, 'user')
-        .addSelect('user.passwordHash')
-        .setLock('pessimistic_write')
-        .where('user.id = :id', { id: user.id })
-        .getOne();
-      if (current?.status !== UserStatus.Active || current.passwordHash !== user.passwordHash) {
+      const current = await this.users.lockCredentials(manager, user.id);
+      if (current.status !== UserStatus.Active || current.passwordHash !== user.passwordHash) {
         throw new AuthException(AuthErrorCode.InvalidCredentials);
       }
       const pair = await this.sessions.start(manager, user);
@@ -92,7 +81,7 @@ export class AuthService {
   }
 
   async me(principal: Principal): Promise<MeDto> {
-    const user = await findUserView(this.dataSource, principal.userId);
+    const user = await this.users.findView(principal.userId);
     if (!user) throw new NotFoundProblem('User');
     return {
       actorType: principal.type,

@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { requestContext } from '@bastion/common';
-import { AuditWriter } from '../audit/audit-writer.service';
+import { AuditWriter } from '../audit';
 import { AppConfig } from '../config/app-config';
-import { User, UserStatus } from '../users/entities/user.entity';
+import { User, UsersRepository, UserStatus } from '../users';
 import { AuthErrorCode, AuthException } from './auth.exception';
 import { AccessCache } from './access/access-cache';
 import { AccessTokens } from './access/access-token';
 import { randomToken, sha256Hex } from './crypto/token-hash';
 import { AuthSession, SessionRevocationReason } from './entities/auth-session.entity';
-import { RefreshToken } from './entities/refresh-token.entity';
+import { SessionsRepository } from './sessions.repository';
 
 export interface TokenPair {
   accessToken: string;
@@ -27,6 +27,8 @@ export interface TokenPair {
 export class SessionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
+    private readonly users: UsersRepository,
     private readonly tokens: AccessTokens,
     private readonly config: AppConfig,
     private readonly cache: AccessCache,
@@ -36,31 +38,22 @@ export class SessionsService {
   /** Starts a session for a user who just proved who they are; call inside the login transaction. */
   async start(manager: EntityManager, user: User): Promise<TokenPair> {
     const context = requestContext.current();
-    const session = await manager.save(
-      manager.create(AuthSession, {
-        userId: user.id,
-        expiresAt: new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000),
-        revokedAt: null,
-        revokedReason: null,
-        ip: context?.ip ?? null,
-        userAgent: context?.userAgent?.slice(0, 512) ?? null,
-      }),
-    );
+    const session = await this.sessions.insert(manager, {
+      userId: user.id,
+      expiresAt: new Date(Date.now() + this.config.auth.refreshTtlSeconds * 1000),
+      ip: context?.ip ?? null,
+      userAgent: context?.userAgent?.slice(0, 512) ?? null,
+    });
     return this.issue(manager, session);
   }
 
   /** Exchanges a refresh token for a new pair; reuse of a spent one revokes its family. */
   async rotate(presented: string): Promise<TokenPair> {
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const token = await manager
-        .getRepository(RefreshToken)
-        .createQueryBuilder('token')
-        .setLock('pessimistic_write')
-        .where('token.tokenHash = :hash', { hash: sha256Hex(presented) })
-        .getOne();
+      const token = await this.sessions.lockRefreshToken(manager, sha256Hex(presented));
       if (!token) return { kind: 'invalid' as const };
-      const session = await manager.findOneByOrFail(AuthSession, { id: token.sessionId });
-      const user = await manager.findOneByOrFail(User, { id: session.userId });
+      const session = await this.sessions.get(manager, token.sessionId);
+      const user = await this.users.get(manager, session.userId);
       const actor = { type: 'user' as const, id: user.id, display: user.email ?? user.id };
       if (token.usedAt !== null) {
         if (session.revokedAt === null) {
@@ -81,7 +74,7 @@ export class SessionsService {
       ) {
         return { kind: 'invalid' as const };
       }
-      await manager.update(RefreshToken, { id: token.id }, { usedAt: new Date() });
+      await this.sessions.markRefreshTokenUsed(manager, token.id);
       const pair = await this.issue(manager, session);
       await this.audit.record(manager, {
         action: 'auth.token_refreshed',
@@ -96,30 +89,27 @@ export class SessionsService {
   }
 
   /** Revokes sessions in the caller's transaction; call `propagate` after it commits. */
-  async revokeInTransaction(
+  revokeInTransaction(
     manager: EntityManager,
     sessionIds: string[],
     reason: SessionRevocationReason,
   ): Promise<void> {
-    if (sessionIds.length === 0) return;
-    await manager.update(
-      AuthSession,
-      { id: In(sessionIds), revokedAt: IsNull() },
-      { revokedAt: new Date(), revokedReason: reason },
-    );
+    return this.sessions.revoke(manager, sessionIds, reason);
   }
 
-  /** Active sessions of a user, optionally all but one (the caller's own). */
-  async activeSessionIds(
+  /**
+   * In the caller's transaction: ends every other session of the user, whose credentials just
+   * changed; returns them for `propagate` after the commit.
+   */
+  async revokeOthers(
     manager: EntityManager,
     userId: string,
-    except?: string,
+    keep: string | undefined,
+    reason: SessionRevocationReason,
   ): Promise<string[]> {
-    const sessions = await manager.find(AuthSession, {
-      select: { id: true },
-      where: { userId, revokedAt: IsNull(), ...(except ? { id: Not(except) } : {}) },
-    });
-    return sessions.map((session) => session.id);
+    const others = await this.sessions.liveIdsOf(manager, userId, keep);
+    await this.sessions.revoke(manager, others, reason);
+    return others;
   }
 
   /** Tells every instance that these sessions' access tokens no longer work. */
@@ -129,7 +119,7 @@ export class SessionsService {
 
   private async issue(manager: EntityManager, session: AuthSession): Promise<TokenPair> {
     const refreshToken = randomToken(32);
-    await manager.insert(RefreshToken, {
+    await this.sessions.insertRefreshToken(manager, {
       sessionId: session.id,
       tokenHash: sha256Hex(refreshToken),
       expiresAt: session.expiresAt,

@@ -9,12 +9,8 @@ import {
 } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { FastifyRequest } from 'fastify';
-import { IS_PUBLIC } from '@bastion/rbac';
-import { parseApiKey } from '../auth/access/access-resolver.service';
-import { AccessTokens } from '../auth/access/access-token';
-import { presentedCredential } from '../auth/access/authentication.guard';
-import { isCredentialRoute } from '../auth/credential-throttle';
-import { sha256Hex } from '../auth/crypto/token-hash';
+import { IS_PUBLIC, isCredentialRoute } from '@bastion/rbac';
+import { AccessTokens, parseApiKey, presentedCredential, sha256Hex } from '../auth';
 import { AppConfig } from '../config/app-config';
 
 /** The request's pending rate-limit count, from the moment it leaves until its verdict. */

@@ -12,8 +12,7 @@ import {
   requestIdFrom,
 } from '@bastion/common';
 import { AppModule, AppModuleOptions } from '../app.module';
-import { MetricsService } from '../health/metrics.service';
-import { ShutdownDrain } from '../health/shutdown-drain.service';
+import { MetricsService, ShutdownDrain } from '../health';
 import { createRootLogger, logRequests } from './logger-options';
 import { serveConsole } from './console-static';
 import { buildOpenApiDocument } from './openapi';

@@ -20,7 +20,7 @@ import { SharedStore } from '@bastion/database';
 import { Public } from '@bastion/rbac';
 import { ProblemException } from '@bastion/common';
 import { timingSafeEqual } from 'node:crypto';
-import { AuthenticationFailures } from '../auth/access/authentication-failures';
+import { AuthenticationFailures } from '../auth';
 import { AppConfig } from '../config/app-config';
 import { MetricsService } from './metrics.service';
 import { ShutdownDrain, ShuttingDownProblem } from './shutdown-drain.service';

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuthModule } from '../auth/auth.module';
+import { AuthModule } from '../auth';
 import { HealthController } from './health.controller';
 import { MetricsService } from './metrics.service';
 import { ShutdownDrain } from './shutdown-drain.service';

@@ -2,12 +2,12 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { AdvisoryLock } from '@bastion/database';
-import { AuditWriter, SYSTEM_ACTOR } from '../audit/audit-writer.service';
-import { PasswordHasher } from '../auth/crypto/password-hasher';
+import { AuditWriter, SYSTEM_ACTOR } from '../audit';
 import { AppConfig } from '../config/app-config';
-import { Role } from './entities/role.entity';
-import { User, UserStatus } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher';
+import { ADMIN_ROLE } from './roles.service';
+import { RolesRepository } from './roles.repository';
+import { UsersRepository } from './users.repository';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@bastion.local';
 
@@ -18,6 +18,8 @@ export class AdminBootstrap implements OnApplicationBootstrap {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly roles: RolesRepository,
     private readonly config: AppConfig,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditWriter,
@@ -29,34 +31,21 @@ export class AdminBootstrap implements OnApplicationBootstrap {
     const password = this.config.admin.password ?? (generated as string);
     const passwordHash = await this.hasher.hash(password);
     const created = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock($1)', [AdvisoryLock.AdminBootstrap]);
-      const adminRole = await manager.findOneByOrFail(Role, { name: 'admin' });
-      const admins = await manager
-        .createQueryBuilder(User, 'user')
-        .innerJoin('user.roles', 'role', 'role.id = :roleId', { roleId: adminRole.id })
-        .where('user.status <> :deleted', { deleted: UserStatus.Deleted })
-        .getCount();
-      if (admins > 0) return null;
-      const taken = await manager
-        .createQueryBuilder(User, 'user')
-        .where('lower(user.email) = lower(:email)', { email })
-        .getOne();
-      if (taken) {
+      await this.users.lockAdminBootstrap(manager);
+      const [adminRole] = await this.roles.findByNames(manager, [ADMIN_ROLE]);
+      if ((await this.users.countLiveHolders(manager, adminRole.id)) > 0) return null;
+      if (await this.users.emailTaken(manager, email)) {
         this.logger.error(
           `No admin exists, and ${email} belongs to a user who is not an admin; set ADMIN_EMAIL`,
         );
         return null;
       }
-      const admin = await manager.save(
-        manager.create(User, {
-          email,
-          name: 'Administrator',
-          passwordHash,
-          status: UserStatus.Active,
-          mfaEnabled: false,
-          roles: [adminRole],
-        }),
-      );
+      const admin = await this.users.insert(manager, {
+        email,
+        name: 'Administrator',
+        passwordHash,
+        roles: [adminRole],
+      });
       await this.audit.record(manager, {
         action: 'user.created',
         resource: { type: 'user', id: admin.id },

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PageQueryDto } from '@bastion/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiResponses, PageQueryDto } from '@bastion/common';
 import type { Page } from '@bastion/common';
 import { Permission, RequirePermissions } from '@bastion/rbac';
 import { PermissionDto, PermissionPageDto } from './dto/permission.dto';
@@ -14,8 +14,10 @@ export class PermissionsController {
   @Get()
   @RequirePermissions(Permission.RolesRead)
   @ApiOperation({ summary: 'List the permission catalogue that roles are made of' })
-  @ApiOkResponse({ type: PermissionPageDto, description: 'One page of permissions, by name.' })
-  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor` or unknown parameter.' })
+  @ApiResponses({
+    200: { type: PermissionPageDto, description: 'One page of permissions, by name.' },
+    400: 'Bad `limit`, `cursor` or unknown parameter.',
+  })
   list(@Query() query: PageQueryDto): Page<PermissionDto> {
     return this.roles.permissionCatalogue(query);
   }

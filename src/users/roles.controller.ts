@@ -3,34 +3,23 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   HttpStatus,
   Patch,
   Post,
   Query,
-  Res,
 } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiIdParam,
   ApiIfMatch,
+  ApiResponses,
   etagHeaderDoc,
   IdParam,
+  IfMatch,
   Page,
   PageQueryDto,
-  withEtag,
+  Versioned,
 } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
@@ -41,6 +30,7 @@ import { RolesService } from './roles.service';
 
 const ETAG_HEADER = etagHeaderDoc('role', '"2"');
 const NOT_FOUND = 'No role has this id.';
+const UNKNOWN_PERMISSION = 'Invalid field or unknown permission (`permissions.<i>`).';
 const REVOCATION_UNAVAILABLE =
   "The change is saved, but holders' cached grants could not be dropped on every instance (`/revocation-unavailable`); retry.";
 
@@ -52,33 +42,33 @@ export class RolesController {
   @Get()
   @RequirePermissions(Permission.RolesRead)
   @ApiOperation({ summary: 'List roles, built-in and custom, by name' })
-  @ApiOkResponse({ type: RolePageDto, description: 'One page of roles, by name.' })
-  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor` or unknown parameter.' })
+  @ApiResponses({
+    200: { type: RolePageDto, description: 'One page of roles, by name.' },
+    400: 'Bad `limit`, `cursor` or unknown parameter.',
+  })
   list(@Query() query: PageQueryDto): Promise<Page<RoleDto>> {
     return this.roles.list(query);
   }
 
   @Post()
   @RequirePermissions(Permission.RolesWrite)
+  @Versioned()
   @ApiOperation({
     summary: 'Create a custom role',
     description: 'You must hold every permission you put in it, otherwise 403.',
   })
-  @ApiCreatedResponse({ type: RoleDto, headers: ETAG_HEADER, description: 'The new role.' })
-  @ApiBadRequestResponse({
-    description: 'Invalid field or unknown permission (`permissions.<i>`).',
+  @ApiResponses({
+    201: { type: RoleDto, headers: ETAG_HEADER, description: 'The new role.' },
+    400: UNKNOWN_PERMISSION,
+    409: 'A role with this name already exists.',
   })
-  @ApiConflictResponse({ description: 'A role with this name already exists.' })
-  async create(
-    @CurrentPrincipal() principal: Principal,
-    @Body() dto: CreateRoleDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<RoleDto> {
-    return withEtag(reply, await this.roles.create(principal, dto));
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRoleDto): Promise<RoleDto> {
+    return this.roles.create(principal, dto);
   }
 
   @Patch(':id')
   @RequirePermissions(Permission.RolesWrite)
+  @Versioned()
   @ApiIdParam('role')
   @ApiIfMatch('role', '"2"')
   @ApiOperation({
@@ -86,21 +76,20 @@ export class RolesController {
     description:
       'You must hold every permission added or removed, otherwise 403. Holders get the new permissions at their next request.',
   })
-  @ApiOkResponse({ type: RoleDto, headers: ETAG_HEADER, description: 'The changed role.' })
-  @ApiBadRequestResponse({
-    description: 'Invalid field or unknown permission (`permissions.<i>`).',
+  @ApiResponses({
+    200: { type: RoleDto, headers: ETAG_HEADER, description: 'The changed role.' },
+    400: UNKNOWN_PERMISSION,
+    404: NOT_FOUND,
+    409: 'Built-in roles cannot be changed.',
+    503: REVOCATION_UNAVAILABLE,
   })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiConflictResponse({ description: 'Built-in roles cannot be changed.' })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
-  async update(
+  update(
     @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
-    @Headers('if-match') ifMatch: string | undefined,
+    @IfMatch() expected: number,
     @Body() dto: UpdateRoleDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RoleDto> {
-    return withEtag(reply, await this.roles.update(principal, id, ifMatch, dto));
+    return this.roles.update(principal, id, expected, dto);
   }
 
   @Delete(':id')
@@ -108,9 +97,11 @@ export class RolesController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiIdParam('role')
   @ApiOperation({ summary: 'Delete a custom role that nobody holds' })
-  @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiConflictResponse({ description: 'Built-in, or still assigned to a user.' })
+  @ApiResponses({
+    204: 'Deleted.',
+    404: NOT_FOUND,
+    409: 'Built-in, or still assigned to a user.',
+  })
   remove(@IdParam() id: string): Promise<void> {
     return this.roles.remove(id);
   }

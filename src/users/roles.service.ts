@@ -1,19 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import {
   CursorShape,
-  decodeKeysetCursor,
   FieldError,
+  mapPage,
   NotFoundProblem,
   Page,
   PageQueryDto,
+  paginateSorted,
   preconditionFailed,
-  toPage,
-  UUID_PATTERN,
   ValidationProblem,
-  versionFromIfMatch,
 } from '@bastion/common';
+import { isForeignKeyViolation, isUniqueViolation } from '@bastion/database';
 import {
   ALL_PERMISSIONS,
   assertMayGrant,
@@ -21,15 +20,16 @@ import {
   PERMISSION_DESCRIPTIONS,
   Principal,
 } from '@bastion/rbac';
-import { AuditWriter } from '../audit/audit-writer.service';
-import { AccessCache } from '../auth/access/access-cache';
-import { CreateRoleDto, ROLE_NAME_PATTERN } from './dto/create-role.dto';
+import { AuditWriter } from '../audit';
+import { CreateRoleDto } from './dto/create-role.dto';
 import { PermissionDto } from './dto/permission.dto';
 import { RoleDto, toRoleDto } from './dto/role.dto';
 import { UpdateRoleDto } from './dto/update-role.dto';
 import { Role } from './entities/role.entity';
-import { User, UserStatus } from './entities/user.entity';
-import { UsersErrorCode, UsersException, violates } from './users.exception';
+import { RolesRepository } from './roles.repository';
+import { UserAccess } from './user-access';
+import { UsersErrorCode, UsersException } from './users.exception';
+import { UsersRepository } from './users.repository';
 
 /** The one role the system needs someone to hold: it is the only way back to every permission. */
 export const ADMIN_ROLE = 'admin';
@@ -37,51 +37,32 @@ export const ADMIN_ROLE = 'admin';
 const ROLE_NAME_INDEX = 'roles_name_key';
 const USER_ROLES_ROLE_FK = 'user_roles_role_id_fkey';
 
-// Both lists go by name in byte order ("C"): the same on every database locale, and the order in
-// which JavaScript compares the permission names.
+// By name in byte order, as roles are listed.
 const PERMISSIONS_BY_NAME = [...ALL_PERMISSIONS].sort();
 // A permission's name is its identity, so its cursor carries the name as both key and id.
 const PERMISSION_NAME = /^[a-z]+(:[a-z]+)*$/;
 const PERMISSION_CURSOR: CursorShape = { key: PERMISSION_NAME, id: PERMISSION_NAME };
-const ROLE_CURSOR: CursorShape = { key: ROLE_NAME_PATTERN, id: UUID_PATTERN };
 
 @Injectable()
 export class RolesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly cache: AccessCache,
+    private readonly roles: RolesRepository,
+    private readonly users: UsersRepository,
+    private readonly access: UserAccess,
     private readonly audit: AuditWriter,
   ) {}
 
   permissionCatalogue(query: PageQueryDto): Page<PermissionDto> {
-    const after = query.cursor ? decodeKeysetCursor(query.cursor, PERMISSION_CURSOR).key : null;
-    const names = PERMISSIONS_BY_NAME.filter((name: string) => after === null || name > after);
-    return toPage(
-      names.slice(0, query.limit + 1),
-      query.limit,
-      (name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] }),
-      (name) => ({ key: name, id: name }),
-    );
+    const page = paginateSorted(PERMISSIONS_BY_NAME, query, PERMISSION_CURSOR, (name) => ({
+      key: name,
+      id: name,
+    }));
+    return mapPage(page, (name) => ({ name, description: PERMISSION_DESCRIPTIONS[name] }));
   }
 
   async list(query: PageQueryDto): Promise<Page<RoleDto>> {
-    const builder = this.dataSource
-      .getRepository(Role)
-      .createQueryBuilder('role')
-      .orderBy('role.name COLLATE "C"', 'ASC')
-      .addOrderBy('role.id', 'ASC')
-      .limit(query.limit + 1);
-    if (query.cursor) {
-      const after = decodeKeysetCursor(query.cursor, ROLE_CURSOR);
-      builder.where('(role.name COLLATE "C", role.id) > (:name, CAST(:id AS uuid))', {
-        name: after.key,
-        id: after.id,
-      });
-    }
-    return toPage(await builder.getMany(), query.limit, toRoleDto, (role) => ({
-      key: role.name,
-      id: role.id,
-    }));
+    return mapPage(await this.roles.page(query), toRoleDto);
   }
 
   async create(principal: Principal, dto: CreateRoleDto): Promise<RoleDto> {
@@ -89,17 +70,15 @@ export class RolesService {
     assertMayGrant(principal, dto.permissions);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        if (await manager.existsBy(Role, { name: dto.name })) {
+        if (await this.roles.nameTaken(manager, dto.name)) {
           throw new UsersException(UsersErrorCode.RoleNameTaken);
         }
-        const role = await manager.save(
-          manager.create(Role, {
-            name: dto.name,
-            description: dto.description ?? '',
-            permissions: [...dto.permissions].sort(),
-            builtIn: false,
-          }),
-        );
+        const role = await this.roles.insert(manager, {
+          name: dto.name,
+          description: dto.description ?? '',
+          permissions: [...dto.permissions].sort(),
+          builtIn: false,
+        });
         await this.audit.record(manager, {
           action: 'role.created',
           resource: { type: 'role', id: role.id },
@@ -108,7 +87,8 @@ export class RolesService {
         return toRoleDto(role);
       });
     } catch (error) {
-      if (violates(error, ROLE_NAME_INDEX)) throw new UsersException(UsersErrorCode.RoleNameTaken);
+      if (isUniqueViolation(error, ROLE_NAME_INDEX))
+        throw new UsersException(UsersErrorCode.RoleNameTaken);
       throw error;
     }
   }
@@ -116,10 +96,9 @@ export class RolesService {
   async update(
     principal: Principal,
     id: string,
-    ifMatch: string | undefined,
+    expected: number,
     dto: UpdateRoleDto,
   ): Promise<RoleDto> {
-    const expected = versionFromIfMatch(ifMatch);
     if (dto.permissions) assertKnownPermissions(dto.permissions);
     const outcome = await this.dataSource.transaction(async (manager) => {
       const role = await this.lockCustomRole(manager, id);
@@ -133,18 +112,17 @@ export class RolesService {
         return { role, holders: [] };
       }
       assertMayGrant(principal, [...added, ...removed]);
-      await manager.update(Role, { id, version: expected }, { description, permissions });
-      const updated = await manager.findOneByOrFail(Role, { id });
+      const updated = await this.roles.update(manager, id, expected, { description, permissions });
       await this.audit.record(manager, {
         action: 'role.updated',
         resource: { type: 'role', id },
         changes: { before, after: roleView(updated) },
         metadata: { addedPermissions: added, removedPermissions: removed },
       });
-      return { role: updated, holders: await this.holderIds(manager, id) };
+      return { role: updated, holders: await this.roles.holderIds(manager, id) };
     });
     // Holders' cached grants name the old permissions; they must not outlive this change.
-    if (outcome.holders.length > 0) await this.cache.forgetUsers(outcome.holders);
+    if (outcome.holders.length > 0) await this.access.forget(outcome.holders);
     return toRoleDto(outcome.role);
   }
 
@@ -152,10 +130,10 @@ export class RolesService {
     try {
       await this.dataSource.transaction(async (manager) => {
         const role = await this.lockCustomRole(manager, id);
-        if ((await this.holderIds(manager, id)).length > 0) {
+        if ((await this.roles.holderIds(manager, id)).length > 0) {
           throw new UsersException(UsersErrorCode.RoleInUse);
         }
-        await manager.delete(Role, { id });
+        await this.roles.delete(manager, id);
         await this.audit.record(manager, {
           action: 'role.deleted',
           resource: { type: 'role', id },
@@ -163,14 +141,15 @@ export class RolesService {
         });
       });
     } catch (error) {
-      if (violates(error, USER_ROLES_ROLE_FK)) throw new UsersException(UsersErrorCode.RoleInUse);
+      if (isForeignKeyViolation(error, USER_ROLES_ROLE_FK))
+        throw new UsersException(UsersErrorCode.RoleInUse);
       throw error;
     }
   }
 
   /** Roles by name, in the order asked; an unknown name is a 400 on `<field>.<index>`. */
   async findByNames(manager: EntityManager, names: string[], field: string): Promise<Role[]> {
-    const found = names.length > 0 ? await manager.findBy(Role, { name: In(names) }) : [];
+    const found = await this.roles.findByNames(manager, names);
     const byName = new Map(found.map((role) => [role.name, role]));
     const errors: FieldError[] = names.flatMap((name, index) =>
       byName.has(name) ? [] : [{ field: `${field}.${index}`, message: 'is not a known role' }],
@@ -184,40 +163,17 @@ export class RolesService {
    * concurrent changes that each leave one admin cannot both pass.
    */
   async assertAnotherActiveAdmin(manager: EntityManager, leavingUserId: string): Promise<void> {
-    const admin = await manager.findOne(Role, {
-      where: { name: ADMIN_ROLE },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const admin = await this.roles.lockByName(manager, ADMIN_ROLE);
     if (!admin) return;
-    const others = await manager
-      .createQueryBuilder(User, 'u')
-      .innerJoin('user_roles', 'ur', 'ur.user_id = u.id AND ur.role_id = :roleId', {
-        roleId: admin.id,
-      })
-      .where('u.status = :active', { active: UserStatus.Active })
-      .andWhere('u.id <> :leavingUserId', { leavingUserId })
-      .getCount();
+    const others = await this.users.countOtherActiveHolders(manager, admin.id, leavingUserId);
     if (others === 0) throw new UsersException(UsersErrorCode.LastAdmin);
   }
 
   private async lockCustomRole(manager: EntityManager, id: string): Promise<Role> {
-    const role = await manager.findOne(Role, {
-      where: { id },
-      lock: { mode: 'pessimistic_write' },
-    });
+    const role = await this.roles.lock(manager, id);
     if (!role) throw new NotFoundProblem('Role');
     if (role.builtIn) throw new UsersException(UsersErrorCode.RoleBuiltIn);
     return role;
-  }
-
-  private async holderIds(manager: EntityManager, roleId: string): Promise<string[]> {
-    const rows = await manager
-      .createQueryBuilder()
-      .select('ur.user_id', 'userId')
-      .from('user_roles', 'ur')
-      .where('ur.role_id = :roleId', { roleId })
-      .getRawMany<{ userId: string }>();
-    return rows.map((row) => row.userId);
   }
 }
 

@@ -3,29 +3,24 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   HttpStatus,
   Patch,
   Post,
   Put,
   Query,
-  Res,
 } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { ApiIdParam, ApiIfMatch, etagHeaderDoc, IdParam, Page, withEtag } from '@bastion/common';
+  ApiIdParam,
+  ApiIfMatch,
+  ApiResponses,
+  etagHeaderDoc,
+  IdParam,
+  IfMatch,
+  Page,
+  Versioned,
+} from '@bastion/common';
 import {
   CurrentPrincipal,
   Permission,
@@ -47,6 +42,7 @@ const GRANT_RULE =
   'The user holds a permission you do not hold (`/grant-exceeds-caller`): nobody manages a user with more power than their own.';
 const REVOCATION_UNAVAILABLE =
   'The change is saved, but it could not be propagated to every instance (`/revocation-unavailable`); retry.';
+const THE_USER = { type: UserDto, headers: ETAG_HEADER, description: 'The user.' };
 
 @ApiTags('users')
 @Controller({ path: 'users', version: '1' })
@@ -56,43 +52,43 @@ export class UsersController {
   @Get()
   @RequirePermissions(Permission.UsersRead)
   @ApiOperation({ summary: 'List users, newest first, filtered by text, role or status' })
-  @ApiOkResponse({ type: UserPageDto, description: 'One page of users.' })
-  @ApiBadRequestResponse({ description: 'Bad `limit`, `cursor`, `status` or unknown parameter.' })
+  @ApiResponses({
+    200: { type: UserPageDto, description: 'One page of users.' },
+    400: 'Bad `limit`, `cursor`, `status` or unknown parameter.',
+  })
   list(@Query() query: ListUsersQueryDto): Promise<Page<UserDto>> {
     return this.users.list(query);
   }
 
   @Post()
   @RequirePermissions(Permission.UsersWrite)
+  @Versioned()
   @ApiOperation({
     summary: 'Create a user',
     description:
       'Without `roles` the user is a `customer`. Sending `roles` needs `roles:assign` and every permission of those roles.',
   })
-  @ApiCreatedResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The new user.' })
-  @ApiBadRequestResponse({ description: 'Invalid field or unknown role name (`roles.<i>`).' })
-  @ApiConflictResponse({ description: 'A user with this email already exists.' })
-  async create(
-    @CurrentPrincipal() principal: Principal,
-    @Body() dto: CreateUserDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserDto> {
-    return withEtag(reply, await this.users.create(principal, dto));
+  @ApiResponses({
+    201: { type: UserDto, headers: ETAG_HEADER, description: 'The new user.' },
+    400: 'Invalid field or unknown role name (`roles.<i>`).',
+    409: 'A user with this email already exists.',
+  })
+  create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateUserDto): Promise<UserDto> {
+    return this.users.create(principal, dto);
   }
 
   @Get(':id')
   @RequirePermissionOrSelf(Permission.UsersRead, 'or the caller themself')
+  @Versioned()
   @ApiIdParam('user')
   @ApiOperation({ summary: 'Get a user' })
-  @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
-  @ApiForbiddenResponse({ description: 'Another user, and the caller lacks `users:read`.' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  async get(
-    @CurrentPrincipal() principal: Principal,
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserDto> {
-    return withEtag(reply, await this.users.get(principal, id));
+  @ApiResponses({
+    200: THE_USER,
+    403: 'Another user, and the caller lacks `users:read`.',
+    404: NOT_FOUND,
+  })
+  get(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<UserDto> {
+    return this.users.get(principal, id);
   }
 
   @Patch(':id')
@@ -100,62 +96,60 @@ export class UsersController {
     Permission.UsersWrite,
     'without it, the caller themself may change only `name`',
   )
+  @Versioned()
   @ApiIdParam('user')
   @ApiIfMatch('user', '"3"')
   @ApiOperation({ summary: "Change a user's name or email" })
-  @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
-  @ApiForbiddenResponse({
-    description: `Another user without \`users:write\`, or your own email without it. ${GRANT_RULE}`,
+  @ApiResponses({
+    200: THE_USER,
+    403: `Another user without \`users:write\`, or your own email without it. ${GRANT_RULE}`,
+    404: NOT_FOUND,
+    409: `${DELETED} Or the email belongs to another user.`,
   })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiConflictResponse({ description: `${DELETED} Or the email belongs to another user.` })
-  async update(
+  update(
     @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
-    @Headers('if-match') ifMatch: string | undefined,
+    @IfMatch() expected: number,
     @Body() dto: UpdateUserDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserDto> {
-    return withEtag(reply, await this.users.update(principal, id, ifMatch, dto));
+    return this.users.update(principal, id, expected, dto);
   }
 
   @Post(':id/disable')
   @RequirePermissions(Permission.UsersWrite)
   @HttpCode(HttpStatus.OK)
+  @Versioned()
   @ApiIdParam('user')
   @ApiOperation({
     summary: 'Disable a user',
     description: 'Their sessions end at once and they cannot log in until enabled again.',
   })
-  @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiForbiddenResponse({ description: GRANT_RULE })
-  @ApiConflictResponse({ description: `${DELETED} Or yourself, or the last active admin.` })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
-  async disable(
-    @CurrentPrincipal() principal: Principal,
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserDto> {
-    return withEtag(reply, await this.users.disable(principal, id));
+  @ApiResponses({
+    200: THE_USER,
+    403: GRANT_RULE,
+    404: NOT_FOUND,
+    409: `${DELETED} Or yourself, or the last active admin.`,
+    503: REVOCATION_UNAVAILABLE,
+  })
+  disable(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<UserDto> {
+    return this.users.disable(principal, id);
   }
 
   @Post(':id/enable')
   @RequirePermissions(Permission.UsersWrite)
   @HttpCode(HttpStatus.OK)
+  @Versioned()
   @ApiIdParam('user')
   @ApiOperation({ summary: 'Enable a disabled user' })
-  @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiForbiddenResponse({ description: GRANT_RULE })
-  @ApiConflictResponse({ description: DELETED })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
-  async enable(
-    @CurrentPrincipal() principal: Principal,
-    @IdParam() id: string,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<UserDto> {
-    return withEtag(reply, await this.users.enable(principal, id));
+  @ApiResponses({
+    200: THE_USER,
+    403: GRANT_RULE,
+    404: NOT_FOUND,
+    409: DELETED,
+    503: REVOCATION_UNAVAILABLE,
+  })
+  enable(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<UserDto> {
+    return this.users.enable(principal, id);
   }
 
   @Delete(':id')
@@ -167,34 +161,38 @@ export class UsersController {
     description:
       'Soft delete: email, name and secrets are erased, roles removed, sessions and the API keys they created revoked; audit history keeps the id.',
   })
-  @ApiNoContentResponse({ description: 'Deleted.' })
-  @ApiNotFoundResponse({ description: 'No user has this id, or it is already deleted.' })
-  @ApiForbiddenResponse({ description: GRANT_RULE })
-  @ApiConflictResponse({ description: 'Yourself, or the last active admin.' })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
+  @ApiResponses({
+    204: 'Deleted.',
+    403: GRANT_RULE,
+    404: 'No user has this id, or it is already deleted.',
+    409: 'Yourself, or the last active admin.',
+    503: REVOCATION_UNAVAILABLE,
+  })
   remove(@CurrentPrincipal() principal: Principal, @IdParam() id: string): Promise<void> {
     return this.users.remove(principal, id);
   }
 
   @Put(':id/roles')
   @RequirePermissions(Permission.RolesAssign)
+  @Versioned()
   @ApiIdParam('user')
   @ApiOperation({
     summary: "Set a user's roles",
     description:
       'You must hold every permission the user holds and every permission of the roles added, otherwise 403 `/grant-exceeds-caller`.',
   })
-  @ApiOkResponse({ type: UserDto, headers: ETAG_HEADER, description: 'The user.' })
-  @ApiBadRequestResponse({ description: 'Invalid body or unknown role name (`roles.<i>`).' })
-  @ApiNotFoundResponse({ description: NOT_FOUND })
-  @ApiConflictResponse({ description: `${DELETED} Or it would leave no active admin.` })
-  @ApiServiceUnavailableResponse({ description: REVOCATION_UNAVAILABLE })
-  async setRoles(
+  @ApiResponses({
+    200: THE_USER,
+    400: 'Invalid body or unknown role name (`roles.<i>`).',
+    404: NOT_FOUND,
+    409: `${DELETED} Or it would leave no active admin.`,
+    503: REVOCATION_UNAVAILABLE,
+  })
+  setRoles(
     @CurrentPrincipal() principal: Principal,
     @IdParam() id: string,
     @Body() dto: SetUserRolesDto,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserDto> {
-    return withEtag(reply, await this.users.setRoles(principal, id, dto));
+    return this.users.setRoles(principal, id, dto);
   }
 }

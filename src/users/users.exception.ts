@@ -1,6 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
 import { ProblemException } from '@bastion/common';
-import { QueryFailedError } from 'typeorm';
 
 export enum UsersErrorCode {
   EmailTaken = 'email-taken',
@@ -83,12 +82,4 @@ export class UsersException extends ProblemException {
   constructor(readonly code: UsersErrorCode) {
     super({ ...describe(code), slug: code });
   }
-}
-
-/** Whether a failed query broke this unique index or foreign key (a race the pre-checks lost). */
-export function violates(error: unknown, constraint: string): boolean {
-  return (
-    error instanceof QueryFailedError &&
-    (error.driverError as { constraint?: unknown }).constraint === constraint
-  );
 }

@@ -1,19 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  ForbiddenProblem,
-  NotFoundProblem,
-  Page,
-  preconditionFailed,
-  versionFromIfMatch,
-} from '@bastion/common';
+import { ForbiddenProblem, NotFoundProblem, Page, preconditionFailed } from '@bastion/common';
+import { isUniqueViolation } from '@bastion/database';
 import { assertMayGrant, assertMayManageHolder, holds, Permission, Principal } from '@bastion/rbac';
-import { AuditWriter } from '../audit/audit-writer.service';
-import { AccessCache } from '../auth/access/access-cache';
-import { PasswordHasher } from '../auth/crypto/password-hasher';
-import { ApiKey } from '../auth/entities/api-key.entity';
-import { SessionsService } from '../auth/sessions.service';
+import { AuditRecord, AuditWriter } from '../audit';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
 import { SetUserRolesDto } from './dto/set-user-roles.dto';
@@ -21,15 +12,25 @@ import { UpdateUserDto } from './dto/update-user.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
+import { PasswordHasher } from './password-hasher';
 import { ADMIN_ROLE, RolesService } from './roles.service';
+import { UserAccess } from './user-access';
+import { UsersErrorCode, UsersException } from './users.exception';
 import { UsersRepository } from './users.repository';
-import { UsersErrorCode, UsersException, violates } from './users.exception';
 
 /** What self-service sign-up grants anyone, so creating a user with it assigns nothing. */
 const DEFAULT_ROLE = 'customer';
 const EMAIL_INDEX = 'users_email_key';
 
 type AuditedUser = Pick<UserDto, 'email' | 'name' | 'status' | 'roles'>;
+
+/** A new account's fields, as sign-up and user creation receive them. */
+interface NewAccount {
+  email: string;
+  name: string;
+  password: string;
+  roles: string[];
+}
 
 @Injectable()
 export class UsersService {
@@ -38,8 +39,7 @@ export class UsersService {
     private readonly users: UsersRepository,
     private readonly roles: RolesService,
     private readonly hasher: PasswordHasher,
-    private readonly sessions: SessionsService,
-    private readonly cache: AccessCache,
+    private readonly access: UserAccess,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -51,7 +51,7 @@ export class UsersService {
     if (!holds(principal, Permission.UsersRead) && !isSignedInAs(principal, id)) {
       throw new ForbiddenProblem();
     }
-    const user = await this.users.view(id);
+    const user = await this.users.findView(id);
     if (!user) throw new NotFoundProblem('User');
     return user;
   }
@@ -62,49 +62,43 @@ export class UsersService {
     if (assigning && !holds(principal, Permission.RolesAssign)) {
       throw new ForbiddenProblem('Setting roles needs roles:assign; leave them out for customer.');
     }
-    const passwordHash = await this.hasher.hash(dto.password);
-    try {
-      return await this.dataSource.transaction(async (manager) => {
-        const roles = await this.roles.findByNames(manager, dto.roles ?? [DEFAULT_ROLE], 'roles');
-        // The default role too: creating a user one can log in as must not grant more than one holds.
-        assertMayGrant(principal, permissionsOf(roles));
-        if (await this.users.emailTaken(manager, dto.email)) {
-          throw new UsersException(UsersErrorCode.EmailTaken);
-        }
-        const user = await manager.save(
-          manager.create(User, {
-            email: dto.email,
-            name: dto.name,
-            passwordHash,
-            status: UserStatus.Active,
-            mfaEnabled: false,
-            roles,
-          }),
-        );
-        const created = toUserDto(user);
-        await this.audit.record(manager, {
-          action: 'user.created',
-          resource: { type: 'user', id: user.id },
-          changes: { before: null, after: auditView(created) },
-        });
-        return created;
-      });
-    } catch (error) {
-      throw emailConflictOr(error);
-    }
+    return this.createAccount(
+      { ...dto, roles: dto.roles ?? [DEFAULT_ROLE] },
+      // The default role too: creating a user one can log in as must not grant more than one holds.
+      (roles) => assertMayGrant(principal, permissionsOf(roles)),
+      (created) => ({
+        action: 'user.created',
+        resource: { type: 'user', id: created.id },
+        changes: { before: null, after: auditView(created) },
+      }),
+    );
+  }
+
+  /** Self-service sign-up: a customer, acting as themself in the audit log. */
+  register(dto: Omit<NewAccount, 'roles'>): Promise<UserDto> {
+    const email = dto.email.toLowerCase();
+    return this.createAccount(
+      { ...dto, email, roles: [DEFAULT_ROLE] },
+      () => undefined,
+      (created) => ({
+        action: 'user.registered',
+        resource: { type: 'user', id: created.id },
+        actor: { type: 'user', id: created.id, display: email },
+        changes: { before: null, after: { email, name: dto.name, roles: [DEFAULT_ROLE] } },
+      }),
+    );
   }
 
   async update(
     principal: Principal,
     id: string,
-    ifMatch: string | undefined,
+    expected: number,
     dto: UpdateUserDto,
   ): Promise<UserDto> {
     if (!holds(principal, Permission.UsersWrite)) {
       if (!isSignedInAs(principal, id)) throw new ForbiddenProblem();
       if (dto.email !== undefined) throw new UsersException(UsersErrorCode.SelfMayOnlyChangeName);
     }
-    const expected = versionFromIfMatch(ifMatch);
     try {
       return await this.dataSource.transaction(async (manager) => {
         const user = await this.users.lockLive(manager, id);
@@ -117,8 +111,9 @@ export class UsersService {
         if (changes.email && (await this.users.emailTaken(manager, changes.email, id))) {
           throw new UsersException(UsersErrorCode.EmailTaken);
         }
-        const result = await manager.update(User, { id, version: expected }, changes);
-        if (result.affected !== 1) throw preconditionFailed();
+        if (!(await this.users.updateProfile(manager, id, expected, changes))) {
+          throw preconditionFailed();
+        }
         const updated = await this.users.reload(manager, id);
         await this.audit.record(manager, {
           action: 'user.updated',
@@ -140,21 +135,19 @@ export class UsersService {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.lockLive(manager, id);
       assertMayManageHolder(principal, permissionsOf(user.roles));
-      if (user.status === UserStatus.Disabled) return { user, revoked: [] };
+      if (user.status === UserStatus.Disabled) return { user, revoked: undefined };
       if (hasRole(user, ADMIN_ROLE)) await this.roles.assertAnotherActiveAdmin(manager, id);
-      await manager.update(User, { id }, { status: UserStatus.Disabled });
-      const revoked = await this.sessions.activeSessionIds(manager, id);
-      await this.sessions.revokeInTransaction(manager, revoked, 'user_disabled');
+      await this.users.setStatus(manager, id, UserStatus.Disabled);
+      const revoked = await this.access.revoke(manager, id, 'user_disabled');
       await this.audit.record(manager, {
         action: 'user.disabled',
         resource: { type: 'user', id },
         changes: { before: { status: user.status }, after: { status: UserStatus.Disabled } },
-        metadata: { revokedSessions: revoked.length },
+        metadata: { revokedSessions: revoked.sessionIds.length },
       });
       return { user: await this.users.reload(manager, id), revoked };
     });
-    await this.sessions.propagate(outcome.revoked);
-    await this.cache.forgetUsers([id]);
+    await this.access.forget([id], outcome.revoked);
     return toUserDto(outcome.user);
   }
 
@@ -163,7 +156,7 @@ export class UsersService {
       const current = await this.users.lockLive(manager, id);
       assertMayManageHolder(principal, permissionsOf(current.roles));
       if (current.status === UserStatus.Active) return current;
-      await manager.update(User, { id }, { status: UserStatus.Active });
+      await this.users.setStatus(manager, id, UserStatus.Active);
       await this.audit.record(manager, {
         action: 'user.enabled',
         resource: { type: 'user', id },
@@ -172,60 +165,34 @@ export class UsersService {
       return this.users.reload(manager, id);
     });
     // Cached grants still say "inactive" and would refuse the user's next login for a while.
-    await this.cache.forgetUsers([id]);
+    await this.access.forget([id]);
     return toUserDto(user);
   }
 
   async remove(principal: Principal, id: string): Promise<void> {
     if (isSelf(principal, id)) throw new UsersException(UsersErrorCode.CannotDeleteSelf);
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const revoked = await this.dataSource.transaction(async (manager) => {
       const user = await this.users.lock(manager, id);
       if (!user || user.status === UserStatus.Deleted) throw new NotFoundProblem('User');
       assertMayManageHolder(principal, permissionsOf(user.roles));
       if (user.status === UserStatus.Active && hasRole(user, ADMIN_ROLE)) {
         await this.roles.assertAnotherActiveAdmin(manager, id);
       }
-      const sessionIds = await this.sessions.activeSessionIds(manager, id);
-      await this.sessions.revokeInTransaction(manager, sessionIds, 'user_deleted');
-      const revokedKeys = await manager
-        .createQueryBuilder()
-        .update(ApiKey)
-        .set({ revokedAt: () => 'now()' })
-        .where('created_by = :id AND revoked_at IS NULL', { id })
-        .returning(['prefix'])
-        .execute();
-      const keyPrefixes = (revokedKeys.raw as { prefix: string }[]).map((row) => row.prefix);
-      await manager.createQueryBuilder().relation(User, 'roles').of(id).remove(user.roles);
-      // The users_pii_erased_when_deleted CHECK refuses a deleted row that still holds any of these.
-      await manager.update(
-        User,
-        { id },
-        {
-          status: UserStatus.Deleted,
-          email: null,
-          name: null,
-          passwordHash: null,
-          mfaEnabled: false,
-          mfaSecret: null,
-          mfaPendingSecret: null,
-          deletedAt: new Date(),
-        },
-      );
+      const ended = await this.access.revoke(manager, id, 'user_deleted');
+      await this.users.erase(manager, user);
       // No before/after: the audit log is append-only, so it must not keep the erased PII.
       await this.audit.record(manager, {
         action: 'user.deleted',
         resource: { type: 'user', id },
         metadata: {
           roles: toUserDto(user).roles,
-          revokedSessions: sessionIds.length,
-          revokedApiKeys: keyPrefixes.length,
+          revokedSessions: ended.sessionIds.length,
+          revokedApiKeys: ended.apiKeyPrefixes.length,
         },
       });
-      return { sessionIds, keyPrefixes };
+      return ended;
     });
-    await this.sessions.propagate(outcome.sessionIds);
-    await this.cache.forgetUsers([id]);
-    for (const prefix of outcome.keyPrefixes) await this.cache.forgetApiKey(prefix);
+    await this.access.forget([id], revoked);
   }
 
   async setRoles(principal: Principal, id: string, dto: SetUserRolesDto): Promise<UserDto> {
@@ -244,18 +211,7 @@ export class UsersService {
       ) {
         await this.roles.assertAnotherActiveAdmin(manager, id);
       }
-      await manager
-        .createQueryBuilder()
-        .relation(User, 'roles')
-        .of(id)
-        .addAndRemove(added, removed);
-      // The roles are part of the user's representation, so its ETag must change with them.
-      await manager
-        .createQueryBuilder()
-        .update(User)
-        .set({ version: () => 'version + 1' })
-        .where('id = :id', { id })
-        .execute();
+      await this.users.changeRoles(manager, id, added, removed);
       const updated = await this.users.reload(manager, id);
       await this.audit.record(manager, {
         action: 'user.roles_changed',
@@ -271,11 +227,39 @@ export class UsersService {
       });
       return updated;
     });
-    await this.cache.forgetUsers([id]);
+    await this.access.forget([id]);
     return toUserDto(user);
   }
-}
 
+  /** The one way an account is created: sign-up and user creation differ only in their checks and audit. */
+  private async createAccount(
+    account: NewAccount,
+    authorize: (roles: Role[]) => void,
+    auditOf: (created: UserDto) => AuditRecord,
+  ): Promise<UserDto> {
+    const passwordHash = await this.hasher.hash(account.password);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const roles = await this.roles.findByNames(manager, account.roles, 'roles');
+        authorize(roles);
+        if (await this.users.emailTaken(manager, account.email)) {
+          throw new UsersException(UsersErrorCode.EmailTaken);
+        }
+        const user = await this.users.insert(manager, {
+          email: account.email,
+          name: account.name,
+          passwordHash,
+          roles,
+        });
+        const created = toUserDto(user);
+        await this.audit.record(manager, auditOf(created));
+        return created;
+      });
+    } catch (error) {
+      throw emailConflictOr(error);
+    }
+  }
+}
 /** The user themself, signed in: an API key never reads or edits its creator without permission. */
 function isSignedInAs(principal: Principal, userId: string): boolean {
   return principal.type === 'user' && principal.userId === userId;
@@ -303,5 +287,7 @@ function pick(user: User, fields: string[]): Record<string, unknown> {
 }
 
 function emailConflictOr(error: unknown): unknown {
-  return violates(error, EMAIL_INDEX) ? new UsersException(UsersErrorCode.EmailTaken) : error;
+  return isUniqueViolation(error, EMAIL_INDEX)
+    ? new UsersException(UsersErrorCode.EmailTaken)
+    : error;
 }

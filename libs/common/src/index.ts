@@ -8,5 +8,7 @@ export * from './http/request-id';
 export * from './http/etag';
 export * from './http/id-param';
 export * from './pagination/pagination';
+export * from './pagination/paginate';
 export * from './context/request-context';
 export * from './validation/undeclared-input.guard';
+export * from './http/api-responses';

@@ -12,3 +12,4 @@ export * from './sql-params';
 export * from './unique-violation';
 export * from './runtime-role';
 export * from './sql-text';
+export * from './foreign-key-violation';

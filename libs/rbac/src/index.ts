@@ -4,3 +4,4 @@ export * from './ownership-scope';
 export * from './decorators';
 export * from './permissions.guard';
 export * from './grant-rule';
+export * from './credential-route';

@@ -1,12 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { expandPermissions, Permission, Principal } from '@bastion/rbac';
-import { UserStatus } from '../../users/entities/user.entity';
-import { findUserWithRoles } from '../../users/users.repository';
-import { ApiKey } from '../entities/api-key.entity';
-import { AuthSession } from '../entities/auth-session.entity';
+import { UsersRepository, UserStatus } from '../../users';
+import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { hashesMatch, sha256Hex } from '../crypto/token-hash';
+import { SessionsRepository } from '../sessions.repository';
 import { AccessCache, SessionState } from './access-cache';
 
 interface UserGrants {
@@ -33,7 +30,9 @@ interface ApiKeyGrants {
 @Injectable()
 export class AccessResolver {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly apiKeys: ApiKeysRepository,
     private readonly cache: AccessCache,
   ) {}
 
@@ -84,7 +83,7 @@ export class AccessResolver {
 
   private async userGrants(userId: string, cached?: string | null): Promise<UserGrants | null> {
     if (cached) return JSON.parse(cached) as UserGrants;
-    const user = await findUserWithRoles(this.dataSource.manager, userId);
+    const user = await this.users.findWithRoles(userId);
     if (!user) return null;
     const grants: UserGrants = {
       active: user.status === UserStatus.Active,
@@ -99,12 +98,7 @@ export class AccessResolver {
   private async apiKeyGrants(prefix: string): Promise<ApiKeyGrants | null> {
     const cached = await this.cache.readApiKey(prefix);
     if (cached) return JSON.parse(cached) as ApiKeyGrants;
-    const key = await this.dataSource
-      .getRepository(ApiKey)
-      .createQueryBuilder('key')
-      .addSelect('key.secretHash')
-      .where('key.prefix = :prefix', { prefix })
-      .getOne();
+    const key = await this.apiKeys.findWithSecretHash(prefix);
     if (!key) return null;
     const grants: ApiKeyGrants = {
       id: key.id,
@@ -120,7 +114,7 @@ export class AccessResolver {
   }
 
   private async sessionStateInDatabase(sessionId: string): Promise<SessionState> {
-    const session = await this.dataSource.getRepository(AuthSession).findOneBy({ id: sessionId });
+    const session = await this.sessions.findById(sessionId);
     return session && session.revokedAt === null && session.expiresAt > new Date()
       ? 'active'
       : 'revoked';

@@ -9,16 +9,8 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
-import { Page, PageQueryDto } from '@bastion/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiResponses, Page, PageQueryDto } from '@bastion/common';
 import { CurrentPrincipal, Permission, RequirePermissions } from '@bastion/rbac';
 import type { Principal } from '@bastion/rbac';
 import { ApiKeysService } from './api-keys.service';
@@ -37,7 +29,9 @@ export class ApiKeysController {
     description:
       'The key acts for the caller and may carry only permissions the caller holds (403 `/grant-exceeds-caller` otherwise). Only a signed-in user can create keys: an API key gets 403 `/api-key-cannot-mint-keys`.',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiResponses({
+    201: { type: CreatedApiKeyDto },
+  })
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateApiKeyDto,
@@ -51,7 +45,9 @@ export class ApiKeysController {
     summary: 'List the API keys the caller created, newest first',
     description: 'Revoked keys are listed with `revokedAt`. The key itself is never shown again.',
   })
-  @ApiOkResponse({ type: ApiKeyPageDto })
+  @ApiResponses({
+    200: { type: ApiKeyPageDto },
+  })
   list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: PageQueryDto,
@@ -66,10 +62,10 @@ export class ApiKeysController {
     summary: 'Revoke an API key; it stops working at once on every instance',
     description: 'Revoking an already revoked key succeeds again and changes nothing.',
   })
-  @ApiNoContentResponse({ description: 'Revoked.' })
-  @ApiNotFoundResponse({ description: 'No API key with this id was created by the caller.' })
-  @ApiServiceUnavailableResponse({
-    description: 'The revocation could not be propagated to every instance; retry.',
+  @ApiResponses({
+    204: 'Revoked.',
+    404: 'No API key with this id was created by the caller.',
+    503: 'The revocation could not be propagated to every instance; retry.',
   })
   revoke(@CurrentPrincipal() principal: Principal, @Param() params: ApiKeyIdParams): Promise<void> {
     return this.apiKeys.revoke(principal, params.id);

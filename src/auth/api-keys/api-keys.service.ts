@@ -1,28 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import {
-  decodeTimestampCursor,
-  NotFoundProblem,
-  Page,
-  PageQueryDto,
-  timestampCursorSql,
-  toPage,
-} from '@bastion/common';
+import { mapPage, NotFoundProblem, Page, PageQueryDto } from '@bastion/common';
 import { assertMayGrant, Principal } from '@bastion/rbac';
-import { AuditWriter } from '../../audit/audit-writer.service';
+import { AuditWriter } from '../../audit';
 import { AccessCache } from '../access/access-cache';
 import { API_KEY_PREFIX } from '../access/access-resolver.service';
 import { AuthErrorCode, AuthException } from '../auth.exception';
 import { randomAlphanumeric, randomToken, sha256Hex } from '../crypto/token-hash';
 import { ApiKey } from '../entities/api-key.entity';
+import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 
 const PREFIX_LENGTH = 12;
 const SECRET_BYTES = 32;
-// created_at with its full microsecond precision: a JavaScript Date would cut it to milliseconds
-// and a cursor built from it could skip or repeat rows created within the same millisecond.
 
 /**
  * API keys of service accounts. Each key acts for the user who created it and never holds more
@@ -36,6 +28,7 @@ const SECRET_BYTES = 32;
 export class ApiKeysService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly apiKeys: ApiKeysRepository,
     private readonly cache: AccessCache,
     private readonly audit: AuditWriter,
   ) {}
@@ -47,18 +40,14 @@ export class ApiKeysService {
     const secret = randomToken(SECRET_BYTES);
     const permissions = [...new Set(dto.permissions)].sort();
     const key = await this.dataSource.transaction(async (manager) => {
-      const created = await manager.save(
-        manager.create(ApiKey, {
-          name: dto.name,
-          prefix,
-          secretHash: sha256Hex(secret),
-          permissions,
-          createdBy: principal.userId,
-          expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
-          revokedAt: null,
-          lastUsedAt: null,
-        }),
-      );
+      const created = await this.apiKeys.insert(manager, {
+        name: dto.name,
+        prefix,
+        secretHash: sha256Hex(secret),
+        permissions,
+        createdBy: principal.userId,
+        expiresAt: dto.expiresAt ? new Date(dto.expiresAt) : null,
+      });
       await this.audit.record(manager, {
         action: 'apikey.created',
         resource: { type: 'api_key', id: created.id },
@@ -74,27 +63,7 @@ export class ApiKeysService {
 
   /** The caller's keys, newest first, revoked ones included (with `revokedAt`). */
   async list(principal: Principal, query: PageQueryDto): Promise<Page<ApiKeyDto>> {
-    const builder = this.dataSource
-      .getRepository(ApiKey)
-      .createQueryBuilder('key')
-      .addSelect(timestampCursorSql('key.created_at'), 'cursor_key')
-      .where('key.created_by = :userId', { userId: principal.userId })
-      .orderBy('key.created_at', 'DESC')
-      .addOrderBy('key.id', 'DESC')
-      .limit(query.limit + 1);
-    if (query.cursor) {
-      const after = decodeTimestampCursor(query.cursor);
-      builder.andWhere('(key.created_at, key.id) < (CAST(:createdAt AS timestamptz), :id)', {
-        createdAt: after.key,
-        id: after.id,
-      });
-    }
-    const { entities, raw } = await builder.getRawAndEntities<{ cursor_key: string }>();
-    const cursorKeys = new Map(entities.map((key, index) => [key.id, raw[index].cursor_key]));
-    return toPage(entities, query.limit, toApiKeyDto, (key) => ({
-      key: cursorKeys.get(key.id) as string,
-      id: key.id,
-    }));
+    return mapPage(await this.apiKeys.pageCreatedBy(principal.userId, query), toApiKeyDto);
   }
 
   /** Revokes one of the caller's keys; every instance refuses it from the next request on. */
@@ -104,7 +73,7 @@ export class ApiKeysService {
       // Revoking twice changes nothing and stays a success, as DELETE is idempotent.
       if (key.revokedAt !== null) return key.prefix;
       const revokedAt = new Date();
-      await manager.update(ApiKey, { id: key.id }, { revokedAt });
+      await this.apiKeys.markRevoked(manager, key.id, revokedAt);
       await this.audit.record(manager, {
         action: 'apikey.revoked',
         resource: { type: 'api_key', id: key.id },
@@ -121,11 +90,7 @@ export class ApiKeysService {
     principal: Principal,
     id: string,
   ): Promise<ApiKey> {
-    const key = await manager
-      .createQueryBuilder(ApiKey, 'key')
-      .setLock('pessimistic_write')
-      .where('key.id = :id AND key.created_by = :userId', { id, userId: principal.userId })
-      .getOne();
+    const key = await this.apiKeys.lockCreatedBy(manager, principal.userId, id);
     if (!key) throw new NotFoundProblem('API key');
     return key;
   }

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength, MinLength } from 'class-validator';
 import { NotCommonPassword } from '@bastion/common';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './register.dto';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../users';
 
 export class ChangePasswordDto {
   @ApiProperty({ example: 'correct horse battery staple', maxLength: PASSWORD_MAX_LENGTH })

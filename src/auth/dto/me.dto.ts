@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Permission } from '@bastion/rbac';
-import { UserDto } from '../../users/dto/user.dto';
+import { UserDto } from '../../users';
 
 export class MeDto {
   @ApiProperty({ enum: ['user', 'api_key'], example: 'user' })

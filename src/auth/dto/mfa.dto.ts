@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
-import { PASSWORD_MAX_LENGTH } from './register.dto';
+import { PASSWORD_MAX_LENGTH } from '../../users';
 
 export class MfaSetupDto {
   @ApiProperty({

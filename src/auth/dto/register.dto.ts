@@ -2,13 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 import { NotCommonPassword } from '@bastion/common';
-
-const trimmed = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.trim() : value;
-
-export const PASSWORD_MIN_LENGTH = 12;
-// Bounds the work one request can ask of argon2.
-export const PASSWORD_MAX_LENGTH = 1024;
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, trimmed } from '../../users';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })

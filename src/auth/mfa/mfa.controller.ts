@@ -1,18 +1,9 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiForbiddenResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { Authenticated, CurrentPrincipal } from '@bastion/rbac';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated, CredentialThrottle, CurrentPrincipal } from '@bastion/rbac';
+import { ApiResponses } from '@bastion/common';
 import type { Principal } from '@bastion/rbac';
-import { CredentialThrottle } from '../credential-throttle';
+
 import { MfaCodeDto, MfaSetupDto } from '../dto/mfa.dto';
 import { MfaService } from './mfa.service';
 
@@ -35,9 +26,11 @@ export class MfaController {
     summary: 'Start TOTP setup: a new secret to confirm with /v1/auth/mfa/enable',
     description: 'Calling it again before enabling replaces the pending secret.',
   })
-  @ApiOkResponse({ type: MfaSetupDto })
-  @ApiForbiddenResponse({ description: API_KEY_FORBIDDEN })
-  @ApiConflictResponse({ description: 'MFA is already enabled (`/mfa-already-enabled`).' })
+  @ApiResponses({
+    200: { type: MfaSetupDto },
+    403: API_KEY_FORBIDDEN,
+    409: 'MFA is already enabled (`/mfa-already-enabled`).',
+  })
   setup(@CurrentPrincipal() principal: Principal): Promise<MfaSetupDto> {
     return this.mfa.setup(principal);
   }
@@ -51,14 +44,14 @@ export class MfaController {
     description:
       'Every other session of the user is signed out (its refresh and access tokens stop working); this one stays.',
   })
-  @ApiNoContentResponse({ description: 'MFA is on: logins now need a code.' })
-  @ApiBadRequestResponse({ description: 'Invalid body, or a wrong code (`/invalid-otp`).' })
-  @ApiUnauthorizedResponse({ description: WRONG_PASSWORD })
-  @ApiForbiddenResponse({ description: API_KEY_FORBIDDEN })
-  @ApiConflictResponse({
-    description: 'Already enabled (`/mfa-already-enabled`) or not set up (`/mfa-not-set-up`).',
+  @ApiResponses({
+    204: 'MFA is on: logins now need a code.',
+    400: 'Invalid body, or a wrong code (`/invalid-otp`).',
+    401: WRONG_PASSWORD,
+    403: API_KEY_FORBIDDEN,
+    409: 'Already enabled (`/mfa-already-enabled`) or not set up (`/mfa-not-set-up`).',
+    429: LOCKED,
   })
-  @ApiTooManyRequestsResponse({ description: LOCKED })
   enable(@CurrentPrincipal() principal: Principal, @Body() dto: MfaCodeDto): Promise<void> {
     return this.mfa.enable(principal, dto);
   }
@@ -68,12 +61,14 @@ export class MfaController {
   @CredentialThrottle()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({ summary: 'Disable MFA with a current code and the current password' })
-  @ApiNoContentResponse({ description: 'MFA is off.' })
-  @ApiBadRequestResponse({ description: 'Invalid body, or a wrong code (`/invalid-otp`).' })
-  @ApiUnauthorizedResponse({ description: WRONG_PASSWORD })
-  @ApiForbiddenResponse({ description: API_KEY_FORBIDDEN })
-  @ApiConflictResponse({ description: 'MFA is not enabled (`/mfa-not-enabled`).' })
-  @ApiTooManyRequestsResponse({ description: LOCKED })
+  @ApiResponses({
+    204: 'MFA is off.',
+    400: 'Invalid body, or a wrong code (`/invalid-otp`).',
+    401: WRONG_PASSWORD,
+    403: API_KEY_FORBIDDEN,
+    409: 'MFA is not enabled (`/mfa-not-enabled`).',
+    429: LOCKED,
+  })
   disable(@CurrentPrincipal() principal: Principal, @Body() dto: MfaCodeDto): Promise<void> {
     return this.mfa.disable(principal, dto);
   }

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { requestContext } from '@bastion/common';
 import { Principal } from '@bastion/rbac';
-import { AuditWriter } from '../../audit/audit-writer.service';
-import { User } from '../../users/entities/user.entity';
+import { AuditWriter } from '../../audit';
+import { PasswordHasher, User, UsersRepository } from '../../users';
 import { AuthErrorCode, AuthException } from '../auth.exception';
-import { PasswordHasher } from '../crypto/password-hasher';
 import { SecretBox } from '../crypto/secret-box';
 import { MfaCodeDto, MfaSetupDto } from '../dto/mfa.dto';
 import { LoginAttempts } from '../login-attempts.service';
@@ -30,6 +29,7 @@ const FAILED_ACTIONS: Record<MfaChange, string> = {
 export class MfaService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly box: SecretBox,
     private readonly otp: OtpVerifier,
     private readonly hasher: PasswordHasher,
@@ -42,9 +42,9 @@ export class MfaService {
     const userId = userIdOf(principal);
     const secret = this.otp.generateSecret();
     const email = await this.dataSource.transaction(async (manager) => {
-      const user = await lockUser(manager, userId);
+      const user = await this.users.lockCredentials(manager, userId);
       if (user.mfaEnabled) throw new AuthException(AuthErrorCode.MfaAlreadyEnabled);
-      await manager.update(User, { id: userId }, { mfaPendingSecret: this.box.seal(secret) });
+      await this.users.setMfa(manager, userId, { mfaPendingSecret: this.box.seal(secret) });
       await this.audit.record(manager, {
         action: 'auth.mfa_setup_started',
         resource: { type: 'user', id: userId },
@@ -59,18 +59,22 @@ export class MfaService {
     const userId = userIdOf(principal);
     const passwordHash = await this.checkPassword(userId, dto.password, 'enable');
     const revoked = await this.dataSource.transaction(async (manager) => {
-      const user = await lockUser(manager, userId);
+      const user = await this.users.lockCredentials(manager, userId);
       assertPasswordUnchanged(user, passwordHash);
       if (user.mfaEnabled) throw new AuthException(AuthErrorCode.MfaAlreadyEnabled);
       if (!user.mfaPendingSecret) throw new AuthException(AuthErrorCode.MfaNotSetUp);
       if (!(await this.otp.verifyOnce(userId, user.mfaPendingSecret, dto.otp))) return null;
-      await manager.update(
-        User,
-        { id: userId },
-        { mfaEnabled: true, mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null },
+      await this.users.setMfa(manager, userId, {
+        mfaEnabled: true,
+        mfaSecret: user.mfaPendingSecret,
+        mfaPendingSecret: null,
+      });
+      const others = await this.sessions.revokeOthers(
+        manager,
+        userId,
+        principal.sessionId,
+        'mfa_enabled',
       );
-      const others = await this.sessions.activeSessionIds(manager, userId, principal.sessionId);
-      await this.sessions.revokeInTransaction(manager, others, 'mfa_enabled');
       await this.audit.record(manager, {
         action: 'auth.mfa_enabled',
         resource: { type: 'user', id: userId },
@@ -86,15 +90,15 @@ export class MfaService {
     const userId = userIdOf(principal);
     const passwordHash = await this.checkPassword(userId, dto.password, 'disable');
     const accepted = await this.dataSource.transaction(async (manager) => {
-      const user = await lockUser(manager, userId);
+      const user = await this.users.lockCredentials(manager, userId);
       assertPasswordUnchanged(user, passwordHash);
       if (!user.mfaEnabled) throw new AuthException(AuthErrorCode.MfaNotEnabled);
       if (!(await this.otp.verifyOnce(userId, user.mfaSecret, dto.otp))) return false;
-      await manager.update(
-        User,
-        { id: userId },
-        { mfaEnabled: false, mfaSecret: null, mfaPendingSecret: null },
-      );
+      await this.users.setMfa(manager, userId, {
+        mfaEnabled: false,
+        mfaSecret: null,
+        mfaPendingSecret: null,
+      });
       await this.audit.record(manager, {
         action: 'auth.mfa_disabled',
         resource: { type: 'user', id: userId },
@@ -114,12 +118,7 @@ export class MfaService {
     password: string,
     change: MfaChange,
   ): Promise<string | null> {
-    const user = await this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('user')
-      .addSelect('user.passwordHash')
-      .where('user.id = :id', { id: userId })
-      .getOneOrFail();
+    const user = await this.users.getWithPasswordHash(userId);
     const ip = requestContext.current()?.ip ?? 'unknown';
     const email = (user.email ?? userId).toLowerCase();
     await this.attempts.reserve(ip, email);
@@ -160,14 +159,4 @@ function assertPasswordUnchanged(user: User, verifiedHash: string | null): void 
   if (user.passwordHash !== verifiedHash) {
     throw new AuthException(AuthErrorCode.MfaPasswordRejected);
   }
-}
-
-/** The user row with its hash and sealed secrets, locked so MFA changes serialize. */
-function lockUser(manager: EntityManager, userId: string): Promise<User> {
-  return manager
-    .createQueryBuilder(User, 'user')
-    .addSelect(['user.passwordHash', 'user.mfaSecret', 'user.mfaPendingSecret'])
-    .setLock('pessimistic_write')
-    .where('user.id = :userId', { userId })
-    .getOneOrFail();
 }

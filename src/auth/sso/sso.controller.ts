@@ -21,9 +21,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { Public } from '@bastion/rbac';
+import { CredentialThrottle, Public } from '@bastion/rbac';
 import { TokenPairDto } from '../dto/login.dto';
-import { CredentialThrottle } from '../credential-throttle';
 import { TokenPair } from '../sessions.service';
 import { SsoExchangeDto, SsoProviderDto, SsoStartQueryDto } from './dto/sso.dto';
 import { SsoService } from './sso.service';

@@ -12,7 +12,10 @@ import {
   MinLength,
 } from 'class-validator';
 import { NotCommonPassword } from '@bastion/common';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../auth/dto/register.dto';
+
+export const PASSWORD_MIN_LENGTH = 12;
+// Bounds the work one request can ask of argon2.
+export const PASSWORD_MAX_LENGTH = 1024;
 
 export const trimmed = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;

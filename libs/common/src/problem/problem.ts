@@ -81,9 +81,3 @@ export class ForbiddenProblem extends ProblemException {
     super({ status: HttpStatus.FORBIDDEN, slug: 'forbidden', title: 'Forbidden', detail });
   }
 }
-
-export class ConflictProblem extends ProblemException {
-  constructor(detail: string, slug = 'conflict') {
-    super({ status: HttpStatus.CONFLICT, slug, title: 'Conflict', detail });
-  }
-}

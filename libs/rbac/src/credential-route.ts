@@ -18,3 +18,6 @@ export const CredentialThrottle = () => RouteConfig({ credentialRoute: true });
 export function isCredentialRoute(request: Pick<FastifyRequest, 'routeOptions'>): boolean {
   return request.routeOptions.config?.credentialRoute === true;
 }
+
+/** The problem slug of a request that authentication refused: no valid access token or API key. */
+export const INVALID_TOKEN = 'invalid-token';

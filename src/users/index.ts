@@ -1,0 +1,10 @@
+export { UsersModule } from './users.module';
+export { UsersRepository } from './users.repository';
+export type { MfaState } from './users.repository';
+export { UsersService } from './users.service';
+export { PasswordHasher } from './password-hasher';
+export { UserAccess } from './user-access';
+export type { RevokedAccess } from './user-access';
+export { User, UserStatus } from './entities/user.entity';
+export { UserDto } from './dto/user.dto';
+export { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, trimmed } from './dto/create-user.dto';
