@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { config as loadDotenv } from 'dotenv';
-import { createApp } from '../../bootstrap/create-app';
+import { createApp } from '../../bootstrap';
 import { loadAppConfig } from '../../config/app-config';
 import { PaymentsReconciler } from '../payments-reconciler.service';
 
