@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { KeysetCursor, TimestampKeyset } from '@bastion/common';
+import { KeysetCursor, Keyset } from '@bastion/common';
 import { preparedQuery, SqlParams } from '@bastion/database';
 import { AuditEventRow, EVENT_COLUMNS } from './audit-event-row';
 import { AuditEvent } from './entities/audit-event.entity';
@@ -25,8 +25,8 @@ export type AuditEventPageRow = AuditEventRow & { cursor_key: string };
 /** An event as written: `seq`, the hashes and `occurred_at` come later or from the database. */
 export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'occurredAt' | 'hash' | 'prevHash'>;
 
-const NEWEST_FIRST = new TimestampKeyset('e.occurred_at', 'e.id', 'DESC');
-const OLDEST_FIRST = new TimestampKeyset('e.occurred_at', 'e.id', 'ASC');
+const NEWEST_FIRST = new Keyset('e.occurred_at', 'e.id', 'DESC');
+const OLDEST_FIRST = new Keyset('e.occurred_at', 'e.id', 'ASC');
 
 function conditions(filter: AuditEventFilter, params: SqlParams): string[] {
   const where: string[] = [];
@@ -126,7 +126,7 @@ export class AuditEventsRepository {
   }
 
   private findPage(
-    keyset: TimestampKeyset,
+    keyset: Keyset,
     filter: AuditEventFilter,
     limit: number,
     cursor?: KeysetCursor,

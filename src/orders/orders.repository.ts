@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { decodeTimestampCursor, TimestampKeyset, toPageJson, VersionedJson } from '@bastion/common';
+import { decodeTimestampCursor, Keyset, toPageJson, VersionedJson } from '@bastion/common';
 import { isoTimestampSql, preparedQuery, SqlParams } from '@bastion/database';
 import { OwnershipScope } from '@bastion/rbac';
 import { ListOrdersQueryDto } from './dto/list-orders-query.dto';
@@ -77,7 +77,7 @@ const BY_ID = {
   lock: { any: `${ORDER_BY_ID} FOR UPDATE`, own: `${OWN_ORDER_BY_ID} FOR UPDATE` },
 };
 
-const NEWEST_FIRST = new TimestampKeyset('o.created_at', 'o.id', 'DESC');
+const NEWEST_FIRST = new Keyset('o.created_at', 'o.id', 'DESC');
 
 const EVERY_ORDER: OwnershipScope = { ownerId: null };
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { KeysetCursor, TimestampKeyset } from '@bastion/common';
+import { KeysetCursor, Keyset } from '@bastion/common';
 import { SqlParams } from '@bastion/database';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 
@@ -16,7 +16,7 @@ export type PaymentOutcome = Pick<Payment, 'status' | 'providerRef' | 'failureCo
 /** Statuses of a payment whose money is being captured: it counts against the balance. */
 const CAPTURE_IN_FLIGHT = [PaymentStatus.Pending, PaymentStatus.RequiresAction];
 
-const OLDEST_FIRST = new TimestampKeyset('p.created_at', 'p.id', 'ASC');
+const OLDEST_FIRST = new Keyset('p.created_at', 'p.id', 'ASC');
 
 /** The payments table. Methods taking a manager run in the caller's transaction. */
 @Injectable()

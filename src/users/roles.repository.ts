@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
-import { Page, PageQueryDto, paginate } from '@bastion/common';
+import { Keyset, Page, PageQueryDto, paginate } from '@bastion/common';
 import { ROLE_NAME_PATTERN } from './dto/create-role.dto';
 import { Role } from './entities/role.entity';
+
+// Byte order ("C"): the same on every database locale, and the order in which JavaScript compares
+// the names.
+const BY_NAME = new Keyset('role.name COLLATE "C"', 'role.id', 'ASC', {
+  type: 'text',
+  pattern: ROLE_NAME_PATTERN,
+});
 
 export type NewRole = Pick<Role, 'name' | 'description' | 'permissions' | 'builtIn'>;
 
@@ -12,18 +19,9 @@ export type NewRole = Pick<Role, 'name' | 'description' | 'permissions' | 'built
 export class RolesRepository {
   constructor(@InjectRepository(Role) private readonly roles: Repository<Role>) {}
 
-  /**
-   * One page of roles by name in byte order ("C"): the same on every database locale, and the
-   * order in which JavaScript compares the names.
-   */
+  /** One page of roles by name. */
   page(query: PageQueryDto): Promise<Page<Role>> {
-    return paginate(this.roles.createQueryBuilder('role'), query, {
-      sort: 'role.name COLLATE "C"',
-      id: 'role.id',
-      direction: 'ASC',
-      type: 'text',
-      pattern: ROLE_NAME_PATTERN,
-    });
+    return paginate(this.roles.createQueryBuilder('role'), query, BY_NAME);
   }
 
   findByNames(manager: EntityManager, names: string[]): Promise<Role[]> {

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, Repository } from 'typeorm';
 import { AdvisoryLock, isoTimestampSql, preparedQuery } from '@bastion/database';
-import { mapPage, NotFoundProblem, Page, paginate } from '@bastion/common';
+import { Keyset, mapPage, NotFoundProblem, Page, paginate } from '@bastion/common';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
 import { toUserDto, UserDto } from './dto/user.dto';
 import { Role } from './entities/role.entity';
 import { User, UserStatus } from './entities/user.entity';
 import { UsersErrorCode, UsersException } from './users.exception';
+
+const NEWEST_FIRST = new Keyset('u.created_at', 'u.id', 'DESC');
 
 /** The columns a new account starts with; every user is created active, without MFA. */
 export interface NewUser {
@@ -44,12 +46,7 @@ export class UsersRepository {
         { role: query.role },
       );
     }
-    const page = await paginate(builder, query, {
-      sort: 'u.created_at',
-      id: 'u.id',
-      direction: 'DESC',
-      type: 'timestamptz',
-    });
+    const page = await paginate(builder, query, NEWEST_FIRST);
     const roles = await this.rolesOfMany(page.data.map((user) => user.id));
     return mapPage(page, (user) => toUserDto({ ...user, roles: roles.get(user.id) ?? [] }));
   }

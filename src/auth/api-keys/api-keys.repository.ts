@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
-import { Page, PageQueryDto, paginate } from '@bastion/common';
+import { Keyset, Page, PageQueryDto, paginate } from '@bastion/common';
 import { ApiKey } from '../entities/api-key.entity';
+
+const NEWEST_FIRST = new Keyset('key.created_at', 'key.id', 'DESC');
 
 export type NewApiKey = Pick<
   ApiKey,
@@ -23,12 +25,7 @@ export class ApiKeysRepository {
     const builder = this.keys
       .createQueryBuilder('key')
       .where('key.created_by = :userId', { userId });
-    return paginate(builder, query, {
-      sort: 'key.created_at',
-      id: 'key.id',
-      direction: 'DESC',
-      type: 'timestamptz',
-    });
+    return paginate(builder, query, NEWEST_FIRST);
   }
 
   /** A key by its public prefix, with the hash of its secret. */

@@ -2,27 +2,12 @@ import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import {
   CursorShape,
   decodeKeysetCursor,
+  Keyset,
   KeysetCursor,
   Page,
   PageQueryDto,
-  timestampCursorSql,
-  TIMESTAMP_KEY,
   toPage,
-  UUID_PATTERN,
 } from './pagination';
-
-/**
- * How a list is ordered: one sort column and the uuid that breaks its ties, both one way. A
- * `timestamptz` key travels in the cursor as `timestampCursorSql` text (microseconds); a `text`
- * key as it is, and a cursor whose key does not match `pattern` is a 400.
- */
-export type Keyset = {
-  /** The sort column as SQL, e.g. `u.created_at` or `role.name COLLATE "C"`. */
-  sort: string;
-  /** The tie-breaking uuid column, e.g. `u.id`. */
-  id: string;
-  direction: 'ASC' | 'DESC';
-} & ({ type: 'timestamptz' } | { type: 'text'; pattern: RegExp });
 
 /**
  * One page of the entities the builder selects, in keyset order: the builder brings its filters,
@@ -34,18 +19,20 @@ export async function paginate<Entity extends ObjectLiteral>(
   query: PageQueryDto,
   keyset: Keyset,
 ): Promise<Page<Entity>> {
-  const keyText = keyset.type === 'timestamptz' ? timestampCursorSql(keyset.sort) : keyset.sort;
   builder
-    .addSelect(keyText, 'page_cursor_key')
+    .addSelect(keyset.keySql, 'page_cursor_key')
     .orderBy(keyset.sort, keyset.direction)
     .addOrderBy(keyset.id, keyset.direction)
     .limit(query.limit + 1);
   if (query.cursor) {
-    const after = decodeKeysetCursor(query.cursor, shapeOf(keyset));
-    const beyond = keyset.direction === 'DESC' ? '<' : '>';
+    const position = keyset.decode(query.cursor);
+    let bound = 0;
     builder.andWhere(
-      `(${keyset.sort}, ${keyset.id}) ${beyond} (CAST(:pageKey AS ${keyset.type}), CAST(:pageId AS uuid))`,
-      { pageKey: after.key, pageId: after.id },
+      keyset.after(position, (value) => {
+        const name = `page${bound++}`;
+        builder.setParameter(name, value);
+        return `:${name}`;
+      }),
     );
   }
   const { entities, raw } = await builder.getRawAndEntities<{ page_cursor_key: string }>();
@@ -73,11 +60,4 @@ export function paginateSorted<Item>(
 /** Maps a page's items, keeping its cursor. */
 export function mapPage<Item, Mapped>(page: Page<Item>, map: (item: Item) => Mapped): Page<Mapped> {
   return { data: page.data.map(map), nextCursor: page.nextCursor };
-}
-
-function shapeOf(keyset: Keyset): CursorShape {
-  return {
-    key: keyset.type === 'timestamptz' ? TIMESTAMP_KEY : keyset.pattern,
-    id: UUID_PATTERN,
-  };
 }

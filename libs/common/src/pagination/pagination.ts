@@ -134,29 +134,45 @@ export function toPageJson<Row>(
 }
 
 /**
- * Keyset pagination over a timestamptz column and a uuid id, in one direction: the one way every
- * list walks its rows (orders, payments, audit events). The cursor key is the timestamp with
- * microseconds, so rows created in the same millisecond are neither skipped nor repeated.
+ * A sort key as a cursor carries it: a timestamptz as `timestampCursorSql` text (microseconds, so
+ * rows created in the same millisecond are neither skipped nor repeated); a text key as it is,
+ * and a cursor whose key does not match `pattern` is not one the list issued.
  */
-export class TimestampKeyset {
+export type KeysetKey = { type: 'timestamptz' } | { type: 'text'; pattern: RegExp };
+
+/**
+ * Keyset pagination over a sort column and the uuid that breaks its ties, both in one direction:
+ * the one way every list walks its rows, in raw SQL (orders, payments, audit events) or through
+ * the query builder (`paginate`).
+ */
+export class Keyset {
   constructor(
-    private readonly at: string,
-    private readonly id: string,
-    private readonly direction: 'ASC' | 'DESC',
+    /** The sort column as SQL, e.g. `u.created_at` or `role.name COLLATE "C"`. */
+    readonly sort: string,
+    /** The tie-breaking uuid column, e.g. `u.id`. */
+    readonly id: string,
+    readonly direction: 'ASC' | 'DESC',
+    private readonly key: KeysetKey = { type: 'timestamptz' },
   ) {}
 
   /** A select-list item: the row's cursor key. */
   get keySql(): string {
-    return timestampCursorSql(this.at);
+    return this.key.type === 'timestamptz' ? timestampCursorSql(this.sort) : this.sort;
   }
 
   get orderBy(): string {
-    return `${this.at} ${this.direction}, ${this.id} ${this.direction}`;
+    return `${this.sort} ${this.direction}, ${this.id} ${this.direction}`;
+  }
+
+  /** A cursor of this list; 400 for anything else. */
+  decode(raw: string): KeysetCursor {
+    const key = this.key.type === 'timestamptz' ? TIMESTAMP_KEY : this.key.pattern;
+    return decodeKeysetCursor(raw, { key, id: UUID_PATTERN });
   }
 
   /** The condition for the rows after `cursor` in this order, its values bound by `bind`. */
   after(cursor: KeysetCursor, bind: (value: unknown) => string): string {
     const comparison = this.direction === 'ASC' ? '>' : '<';
-    return `(${this.at}, ${this.id}) ${comparison} (CAST(${bind(cursor.key)} AS timestamptz), CAST(${bind(cursor.id)} AS uuid))`;
+    return `(${this.sort}, ${this.id}) ${comparison} (CAST(${bind(cursor.key)} AS ${this.key.type}), CAST(${bind(cursor.id)} AS uuid))`;
   }
 }
