@@ -35,6 +35,6 @@ import { SessionsService } from './sessions.service';
     SecretBox,
     SessionsService,
   ],
-  exports: [AccessTokens, AuthenticationFailures, AuthenticationGuard],
+  exports: [AccessTokens, AuthenticationFailures, AuthenticationGuard, SessionsService],
 })
 export class AuthModule {}

@@ -27,6 +27,6 @@ import { UsersService } from './users.service';
     UsersRepository,
     UsersService,
   ],
-  exports: [PasswordHasher, UsersRepository, UsersService],
+  exports: [PasswordHasher, RolesRepository, RolesService, UsersRepository, UsersService],
 })
 export class UsersModule {}

@@ -11,11 +11,14 @@ import { UsersErrorCode, UsersException } from './users.exception';
 
 const NEWEST_FIRST = new Keyset('u.created_at', 'u.id', 'DESC');
 
-/** The columns a new account starts with; every user is created active, without MFA. */
+/**
+ * The columns a new account starts with; every user is created active, without MFA. An account
+ * an identity provider created has no password.
+ */
 export interface NewUser {
   email: string;
   name: string;
-  passwordHash: string;
+  passwordHash: string | null;
   roles: Role[];
 }
 
@@ -121,6 +124,18 @@ export class UsersRepository {
     });
     if (!user) return null;
     user.roles = await this.rolesOf(manager, id);
+    return user;
+  }
+
+  /** The user with this email (case-insensitive), locked for this transaction, with its roles. */
+  async lockByEmail(manager: EntityManager, email: string): Promise<User | null> {
+    const user = await manager
+      .createQueryBuilder(User, 'u')
+      .setLock('pessimistic_write')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne();
+    if (!user) return null;
+    user.roles = await this.rolesOf(manager, user.id);
     return user;
   }
 

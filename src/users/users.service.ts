@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ForbiddenProblem, NotFoundProblem, Page, preconditionFailed } from '@bastion/common';
 import { isUniqueViolation } from '@bastion/database';
 import { assertMayGrant, assertMayManageHolder, holds, Permission, Principal } from '@bastion/rbac';
-import { AuditRecord, AuditWriter } from '../audit';
+import { AuditRecord, AuditWriter, SYSTEM_ACTOR } from '../audit';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQueryDto } from './dto/list-users-query.dto';
 import { SetUserRolesDto } from './dto/set-user-roles.dto';
@@ -16,7 +16,7 @@ import { PasswordHasher } from './password-hasher';
 import { ADMIN_ROLE, RolesService } from './roles.service';
 import { UserAccess } from './user-access';
 import { UsersErrorCode, UsersException } from './users.exception';
-import { UsersRepository } from './users.repository';
+import { NewUser, UsersRepository } from './users.repository';
 
 /** What self-service sign-up grants anyone, so creating a user with it assigns nothing. */
 const DEFAULT_ROLE = 'customer';
@@ -87,6 +87,24 @@ export class UsersService {
         changes: { before: null, after: { email, name: dto.name, roles: [DEFAULT_ROLE] } },
       }),
     );
+  }
+
+  /**
+   * An account an identity provider vouches for, created by the system in the caller's
+   * transaction (the one that links the identity): no password, the roles the provider grants.
+   */
+  createFederated(
+    manager: EntityManager,
+    account: Omit<NewUser, 'passwordHash'>,
+    metadata: Record<string, unknown>,
+  ): Promise<UserDto> {
+    return this.insertAccount(manager, { ...account, passwordHash: null }, (created) => ({
+      action: 'user.created',
+      resource: { type: 'user', id: created.id },
+      actor: SYSTEM_ACTOR,
+      changes: { before: null, after: auditView(created) },
+      metadata,
+    }));
   }
 
   async update(
@@ -231,7 +249,7 @@ export class UsersService {
     return toUserDto(user);
   }
 
-  /** The one way an account is created: sign-up and user creation differ only in their checks and audit. */
+  /** Sign-up and user creation: they differ only in their checks and audit. */
   private async createAccount(
     account: NewAccount,
     authorize: (roles: Role[]) => void,
@@ -245,21 +263,29 @@ export class UsersService {
         if (await this.users.emailTaken(manager, account.email)) {
           throw new UsersException(UsersErrorCode.EmailTaken);
         }
-        const user = await this.users.insert(manager, {
-          email: account.email,
-          name: account.name,
-          passwordHash,
-          roles,
-        });
-        const created = toUserDto(user);
-        await this.audit.record(manager, auditOf(created));
-        return created;
+        return this.insertAccount(
+          manager,
+          { email: account.email, name: account.name, passwordHash, roles },
+          auditOf,
+        );
       });
     } catch (error) {
       throw emailConflictOr(error);
     }
   }
+
+  /** Where sign-up, user creation and single sign-on write an account and its audit event. */
+  private async insertAccount(
+    manager: EntityManager,
+    user: NewUser,
+    auditOf: (created: UserDto) => AuditRecord,
+  ): Promise<UserDto> {
+    const created = toUserDto(await this.users.insert(manager, user));
+    await this.audit.record(manager, auditOf(created));
+    return created;
+  }
 }
+
 /** The user themself, signed in: an API key never reads or edits its creator without permission. */
 function isSignedInAs(principal: Principal, userId: string): boolean {
   return principal.type === 'user' && principal.userId === userId;

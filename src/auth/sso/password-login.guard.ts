@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AuditWriter } from '../../audit/audit-writer.service';
+import { AuditWriter } from '../../audit';
 import { AppConfig } from '../../config/app-config';
-import { DEFAULT_ADMIN_EMAIL } from '../../users/admin-bootstrap.service';
+import { DEFAULT_ADMIN_EMAIL } from '../../users';
 import { SsoErrorCode, SsoException } from './sso.exception';
 
 /**

@@ -1,15 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { missingPermissions, Permission } from '@bastion/rbac';
-import { AuditWriter, SYSTEM_ACTOR } from '../../audit/audit-writer.service';
+import { AuditWriter, SYSTEM_ACTOR } from '../../audit';
 import { SsoProviderConfig } from '../../config/sso-config';
-import { Role } from '../../users/entities/role.entity';
-import { User, UserStatus } from '../../users/entities/user.entity';
-import { ADMIN_ROLE, RolesService } from '../../users/roles.service';
-import { UsersErrorCode, UsersException } from '../../users/users.exception';
+import {
+  ADMIN_ROLE,
+  Role,
+  RolesRepository,
+  RolesService,
+  User,
+  UsersErrorCode,
+  UsersException,
+  UsersRepository,
+  UsersService,
+  UserStatus,
+} from '../../users';
 import { AccessCache } from '../access/access-cache';
-import { UserIdentity } from './entities/user-identity.entity';
+import { UserIdentitiesRepository } from './user-identities.repository';
 
 /** What a validated ID token says about the person signing in. */
 export interface SsoClaims {
@@ -58,7 +66,11 @@ interface RoleChange {
 export class SsoAccounts {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly roles: RolesService,
+    private readonly identities: UserIdentitiesRepository,
+    private readonly users: UsersRepository,
+    private readonly accounts: UsersService,
+    private readonly roles: RolesRepository,
+    private readonly roleRules: RolesService,
     private readonly cache: AccessCache,
     private readonly audit: AuditWriter,
   ) {}
@@ -68,35 +80,28 @@ export class SsoAccounts {
     const userId = await this.dataSource.transaction(async (manager) => {
       const managed = await this.managedRoles(manager, provider);
       const wanted = wantedRoles(provider, claims.groups, managed);
-      const identity = await manager.findOne(UserIdentity, {
-        where: { provider: provider.id, subject: claims.sub },
-        lock: { mode: 'pessimistic_write' },
-      });
-      let user: User;
+      const identity = await this.identities.lock(manager, provider.id, claims.sub);
+      let user: Pick<User, 'id' | 'email'>;
       let created = false;
       let linked = false;
       if (identity) {
-        user = await this.lockUser(manager, identity.userId);
-        if (user.status !== UserStatus.Active) throw new SsoRefusal('user_inactive', user.id);
-        await this.syncRoles(manager, provider, user, managed, wanted);
-        await manager.update(
-          UserIdentity,
-          { provider: provider.id, subject: claims.sub },
-          { lastLoginAt: new Date() },
-        );
+        const known = await this.users.lock(manager, identity.userId);
+        if (known?.status !== UserStatus.Active) {
+          throw new SsoRefusal('user_inactive', identity.userId);
+        }
+        await this.syncRoles(manager, provider, known, managed, wanted);
+        await this.identities.touch(manager, provider.id, claims.sub);
+        user = known;
       } else {
         if (!claims.email) throw new SsoRefusal('email_missing');
-        const existing = await manager
-          .createQueryBuilder(User, 'u')
-          .setLock('pessimistic_write')
-          .where('lower(u.email) = lower(:email)', { email: claims.email })
-          .getOne();
+        const existing = await this.users.lockByEmail(manager, claims.email);
         if (existing) {
-          user = await this.link(manager, provider, claims, existing.id, managed);
-          await this.syncRoles(manager, provider, user, managed, wanted);
+          await this.link(manager, provider, claims, existing, managed);
+          await this.syncRoles(manager, provider, existing, managed, wanted);
+          user = existing;
           linked = true;
         } else {
-          user = await this.create(manager, provider, claims, wanted);
+          user = await this.create(manager, provider, claims, claims.email, wanted);
           created = true;
         }
       }
@@ -133,51 +138,27 @@ export class SsoAccounts {
 
   private async managedRoles(manager: EntityManager, provider: SsoProviderConfig): Promise<Role[]> {
     const names = [...new Set(Object.values(provider.roleMap).flat())];
-    const roles = names.length > 0 ? await manager.findBy(Role, { name: In(names) }) : [];
+    const roles = await this.roles.findByNames(manager, names);
     if (roles.length !== names.length) throw new SsoRefusal('unknown_role');
     return roles;
-  }
-
-  private async lockUser(manager: EntityManager, id: string): Promise<User> {
-    await manager
-      .createQueryBuilder(User, 'u')
-      .setLock('pessimistic_write')
-      .where('u.id = :id', { id })
-      .getOneOrFail();
-    return manager.findOneOrFail(User, { where: { id }, relations: { roles: true } });
   }
 
   private async create(
     manager: EntityManager,
     provider: SsoProviderConfig,
     claims: SsoClaims,
+    email: string,
     roles: Role[],
-  ): Promise<User> {
-    const user = await manager.save(
-      manager.create(User, {
-        email: claims.email,
-        name: claims.name ?? claims.email,
-        passwordHash: null,
-        status: UserStatus.Active,
-        mfaEnabled: false,
-        roles,
-      }),
+  ): Promise<Pick<User, 'id' | 'email'>> {
+    const user = await this.accounts.createFederated(
+      manager,
+      { email, name: claims.name ?? email, roles },
+      { reason: 'sso', provider: provider.id },
     );
-    await manager.insert(UserIdentity, {
+    await this.identities.insert(manager, {
       provider: provider.id,
       subject: claims.sub,
       userId: user.id,
-      lastLoginAt: new Date(),
-    });
-    await this.audit.record(manager, {
-      action: 'user.created',
-      resource: { type: 'user', id: user.id },
-      actor: SYSTEM_ACTOR,
-      changes: {
-        before: null,
-        after: { email: user.email, name: user.name, status: user.status, roles: names(roles) },
-      },
-      metadata: { reason: 'sso', provider: provider.id },
     });
     return user;
   }
@@ -186,32 +167,30 @@ export class SsoAccounts {
     manager: EntityManager,
     provider: SsoProviderConfig,
     claims: SsoClaims,
-    userId: string,
+    user: User,
     managed: Role[],
-  ): Promise<User> {
+  ): Promise<void> {
     if (!provider.linkVerifiedEmail || !claims.emailVerified) throw new SsoRefusal('email_taken');
-    const user = await this.lockUser(manager, userId);
     if (user.status !== UserStatus.Active) throw new SsoRefusal('user_inactive', user.id);
     const authority = new Set(managed.flatMap((role) => role.permissions) as Permission[]);
     const held = user.roles.flatMap((role) => role.permissions);
     if (missingPermissions(authority, held).length > 0) {
       throw new SsoRefusal('link_exceeds_provider', user.id);
     }
-    const other = await manager.findOneBy(UserIdentity, { provider: provider.id, userId });
-    if (other) throw new SsoRefusal('already_linked', user.id);
-    await manager.insert(UserIdentity, {
+    if (await this.identities.isLinked(manager, provider.id, user.id)) {
+      throw new SsoRefusal('already_linked', user.id);
+    }
+    await this.identities.insert(manager, {
       provider: provider.id,
       subject: claims.sub,
-      userId,
-      lastLoginAt: new Date(),
+      userId: user.id,
     });
     await this.audit.record(manager, {
       action: 'user.identity_linked',
-      resource: { type: 'user', id: userId },
+      resource: { type: 'user', id: user.id },
       actor: SYSTEM_ACTOR,
       metadata: { provider: provider.id, reason: 'email_verified' },
     });
-    return user;
   }
 
   private async syncRoles(
@@ -226,7 +205,7 @@ export class SsoAccounts {
     const before = names(user.roles);
     if (change.removed.some((role) => role.name === ADMIN_ROLE)) {
       try {
-        await this.roles.assertAnotherActiveAdmin(manager, user.id);
+        await this.roleRules.assertAnotherActiveAdmin(manager, user.id);
       } catch (error) {
         if (!(error instanceof UsersException && error.code === UsersErrorCode.LastAdmin)) {
           throw error;
@@ -238,18 +217,7 @@ export class SsoAccounts {
         });
       }
     }
-    await manager
-      .createQueryBuilder()
-      .relation(User, 'roles')
-      .of(user.id)
-      .addAndRemove(change.added, change.removed);
-    // The roles are part of the user's representation, so its ETag must change with them.
-    await manager
-      .createQueryBuilder()
-      .update(User)
-      .set({ version: () => 'version + 1' })
-      .where('id = :id', { id: user.id })
-      .execute();
+    await this.users.changeRoles(manager, user.id, change.added, change.removed);
     const removedIds = new Set(change.removed.map((role) => role.id));
     const after = names([
       ...user.roles.filter((role) => !removedIds.has(role.id)),

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { RolesService } from '../../users/roles.service';
+import { UsersModule } from '../../users';
 import { AuthModule } from '../auth.module';
 import { UserIdentity } from './entities/user-identity.entity';
 import { SsoAccounts } from './sso-accounts.service';
@@ -8,12 +8,12 @@ import { SsoController } from './sso.controller';
 import { SsoFlowStore } from './sso-flow-store';
 import { SsoProviders } from './sso-providers';
 import { SsoService } from './sso.service';
+import { UserIdentitiesRepository } from './user-identities.repository';
 
 /** OpenID Connect single sign-on; sessions come from AuthModule like a password login's. */
 @Module({
-  imports: [TypeOrmModule.forFeature([UserIdentity]), AuthModule],
+  imports: [TypeOrmModule.forFeature([UserIdentity]), AuthModule, UsersModule],
   controllers: [SsoController],
-  // RolesService is stateless; SSO needs its last-admin rule, which UsersModule does not export.
-  providers: [RolesService, SsoAccounts, SsoFlowStore, SsoProviders, SsoService],
+  providers: [SsoAccounts, SsoFlowStore, SsoProviders, SsoService, UserIdentitiesRepository],
 })
 export class SsoModule {}

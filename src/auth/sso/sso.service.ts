@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditWriter } from '../../audit/audit-writer.service';
+import { AuditWriter } from '../../audit';
 import { SsoProviderConfig } from '../../config/sso-config';
-import { User, UserStatus } from '../../users/entities/user.entity';
+import { UsersRepository, UserStatus } from '../../users';
 import { randomToken } from '../crypto/token-hash';
 import { SessionsService, TokenPair } from '../sessions.service';
 import { oidc } from './openid-client';
@@ -126,6 +126,7 @@ export class SsoService {
     private readonly flows: SsoFlowStore,
     private readonly accounts: SsoAccounts,
     private readonly sessions: SessionsService,
+    private readonly users: UsersRepository,
     private readonly audit: AuditWriter,
   ) {}
 
@@ -240,11 +241,7 @@ export class SsoService {
     }
     const { provider, userId } = taken.value;
     const pair = await this.dataSource.transaction(async (manager) => {
-      const user = await manager
-        .createQueryBuilder(User, 'u')
-        .setLock('pessimistic_write')
-        .where('u.id = :id', { id: userId })
-        .getOne();
+      const user = await this.users.lock(manager, userId);
       // Disabled in the minute since the callback: the code is spent and no session starts.
       if (user?.status !== UserStatus.Active) return null;
       const started = await this.sessions.start(manager, user);
