@@ -4,8 +4,11 @@ import { AccessCache } from './access/access-cache';
 import { AccountService } from './account.service';
 import { AccessResolver } from './access/access-resolver.service';
 import { AccessTokens } from './access/access-token';
+import { ApiKeyStrategy } from './access/api-key.strategy';
+import { ApplicationPassport } from './access/application-passport';
 import { AuthenticationFailures } from './access/authentication-failures';
 import { AuthenticationGuard } from './access/authentication.guard';
+import { JwtAccessStrategy } from './access/jwt.strategy';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthController } from './auth.controller';
@@ -29,10 +32,13 @@ import { SessionsService } from './sessions.service';
     AccessResolver,
     AccessTokens,
     AccountService,
+    ApiKeyStrategy,
     ApiKeysService,
+    ApplicationPassport,
     AuthenticationFailures,
     AuthenticationGuard,
     AuthService,
+    JwtAccessStrategy,
     LoginAttempts,
     MfaService,
     OtpVerifier,
