@@ -1,5 +1,10 @@
+import { createHmac } from 'node:crypto';
 import { createDecoder, createSigner } from 'fast-jwt';
+import passport from 'passport';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { ApiKeyStrategy } from '../src/auth/access/api-key.strategy';
+import { ApplicationPassport } from '../src/auth/access/application-passport';
+import { JwtAccessStrategy } from '../src/auth/access/jwt.strategy';
 import { AppConfig } from '../src/config/app-config';
 import { ShutdownDrain } from '../src/health/shutdown-drain.service';
 import { clientOf, login, signedIn } from './support/factories';
@@ -126,10 +131,19 @@ describe('platform: errors, request ids, health, docs', () => {
       iss: 'bastion',
       aud: 'bastion-api',
     };
-    const unsigned = (payload: object) =>
-      [{ alg: 'none', typ: 'JWT' }, payload]
+    const encoded = (header: object, payload: object) =>
+      [header, payload]
         .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
-        .join('.') + '.';
+        .join('.');
+    const unsigned = (payload: object) => `${encoded({ alg: 'none', typ: 'JWT' }, payload)}.`;
+    const secret = api.app.get(AppConfig).auth.jwtSecret;
+    const signedWith = (algorithm: 'HS384' | 'HS512') =>
+      createSigner({ key: secret, algorithm })(access);
+    // An HMAC made with the key under a header naming an asymmetric algorithm (key confusion).
+    const confused = (() => {
+      const input = encoded({ alg: 'RS256', typ: 'JWT' }, access);
+      return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    })();
     const refused = {
       'another scheme': `Basic ${user.accessToken}`,
       'no token': 'Bearer',
@@ -137,6 +151,10 @@ describe('platform: errors, request ids, health, docs', () => {
       expired: `Bearer ${sign({ ...access, exp: Math.floor(Date.now() / 1000) - 5 })}`,
       'not an access token': `Bearer ${sign({ ...access, typ: 'refresh' })}`,
       'alg none': `Bearer ${unsigned(access)}`,
+      'alg none with a signature': `Bearer ${unsigned(access)}${sign(access).split('.')[2]}`,
+      'HS384 with the key': `Bearer ${signedWith('HS384')}`,
+      'HS512 with the key': `Bearer ${signedWith('HS512')}`,
+      'RS256 header over an HMAC with the key': `Bearer ${confused}`,
       'no issuer': `Bearer ${sign({ ...access, iss: undefined })}`,
       'another issuer': `Bearer ${sign({ ...access, iss: 'another-service' })}`,
       'no audience': `Bearer ${sign({ ...access, aud: undefined })}`,
@@ -156,6 +174,35 @@ describe('platform: errors, request ids, health, docs', () => {
       .get('/v1/auth/me')
       .set('authorization', `Bearer ${sign(access)}`)
       .expect(200);
+  });
+
+  it('registers the strategies once per application, so that two in one process keep apart', async () => {
+    const other = await env.start({ JWT_SECRET: 'o'.repeat(48) });
+    const registered = (registry: object) =>
+      (registry as { _strategies: Record<string, unknown> })._strategies;
+    const strategiesOf = (instance: TestInstance) =>
+      registered(instance.app.get(ApplicationPassport));
+    for (const instance of [api, other]) {
+      // `session` is passport's own, registered by every registry and never asked for here.
+      expect(Object.keys(strategiesOf(instance)).sort()).toEqual(['api-key', 'jwt', 'session']);
+      expect(strategiesOf(instance).jwt).toBe(instance.app.get(JwtAccessStrategy));
+      expect(strategiesOf(instance)['api-key']).toBe(instance.app.get(ApiKeyStrategy));
+    }
+    expect(strategiesOf(other).jwt).not.toBe(strategiesOf(api).jwt);
+    // Nothing lands in the process-wide registry, where the last application would win.
+    expect(Object.keys(registered(passport))).toEqual(['session']);
+
+    const here = await signedIn(api);
+    const there = await signedIn(other);
+    const me = (instance: TestInstance, user: { auth: Record<string, string> }) =>
+      clientOf(instance).get('/v1/auth/me').set(user.auth);
+    expect((await me(api, here)).status).toBe(200);
+    expect((await me(other, there)).status).toBe(200);
+    // Each verifies with its own key and resolves against its own database.
+    expect((await me(api, there)).status).toBe(401);
+    expect((await me(other, here)).status).toBe(401);
+    await other.close();
+    expect((await me(api, here)).status).toBe(200);
   });
 
   it('reports liveness and readiness', async () => {

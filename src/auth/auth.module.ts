@@ -2,8 +2,11 @@ import { Module } from '@nestjs/common';
 import { UsersModule } from '../users';
 import { AccessResolver } from './access/access-resolver.service';
 import { AccessTokens } from './access/access-token';
+import { ApiKeyStrategy } from './access/api-key.strategy';
+import { ApplicationPassport } from './access/application-passport';
 import { AuthenticationFailures } from './access/authentication-failures';
 import { AuthenticationGuard } from './access/authentication.guard';
+import { JwtAccessStrategy } from './access/jwt.strategy';
 import { UserAccessModule } from './access/user-access.module';
 import { AccountService } from './account.service';
 import { ApiKeysController } from './api-keys/api-keys.controller';
@@ -25,10 +28,13 @@ import { SessionsService } from './sessions.service';
     AccessResolver,
     AccessTokens,
     AccountService,
+    ApiKeyStrategy,
     ApiKeysService,
+    ApplicationPassport,
     AuthenticationFailures,
     AuthenticationGuard,
     AuthService,
+    JwtAccessStrategy,
     LoginAttempts,
     MfaService,
     OtpVerifier,

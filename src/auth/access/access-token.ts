@@ -23,7 +23,8 @@ const VERIFIED_TOKENS_CACHED = 10_000;
 /** A verified payload: the claims AccessTokens signs, with the expiry its signer adds. */
 type VerifiedClaims = AccessTokenClaims & { exp?: number };
 
-function isVerifiedClaims(payload: unknown): payload is VerifiedClaims {
+/** Whether a verified payload is an access token's: `typ`, and the user and session it names. */
+export function isAccessTokenClaims(payload: unknown): payload is VerifiedClaims {
   const candidate = payload as Partial<VerifiedClaims> | null;
   return (
     typeof candidate === 'object' &&
@@ -78,7 +79,7 @@ export class AccessTokens {
     if (last !== null && last.token === token && Date.now() <= last.expiresAt) return last.claims;
     try {
       const claims = this.verifier(token);
-      if (!isVerifiedClaims(claims)) return null;
+      if (!isAccessTokenClaims(claims)) return null;
       // A token without an expiry is verified every time; only ours carry one, and all of them do.
       if (typeof claims.exp === 'number') {
         this.lastVerified = { token, claims, expiresAt: claims.exp * 1000 };
