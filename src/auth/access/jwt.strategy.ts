@@ -8,6 +8,7 @@ import { AccessResolver } from './access-resolver.service';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, isAccessTokenClaims } from './access-token';
 import { ApplicationPassport } from './application-passport';
 import { presentedCredential } from './authentication.guard';
+import { rememberVerifiedTokens } from './remembered-jwt-verifier';
 
 /**
  * passport-jwt for access tokens, holding the application's registry so that PassportStrategy
@@ -46,6 +47,7 @@ export class JwtAccessStrategy extends PassportStrategy(AccessTokenJwtStrategy, 
     private readonly access: AccessResolver,
   ) {
     super(registry, createSecretKey(Buffer.from(config.auth.jwtSecret)));
+    rememberVerifiedTokens();
   }
 
   /** Where PassportStrategy registers this strategy (its default is the process-wide passport). */
