@@ -26,6 +26,21 @@ export interface PendingOrderRow {
   items: OrderItemDto[];
 }
 
+/** An order's state and money, as payments read and change them. */
+export type PayableOrder = Pick<
+  OrderDto,
+  'id' | 'status' | 'currency' | 'total' | 'amountPaid' | 'amountRefunded'
+>;
+
+interface PayableOrderRow {
+  id: string;
+  status: OrderStatus;
+  currency: string;
+  total: string;
+  amount_paid: string;
+  amount_refunded: string;
+}
+
 export type OrderChanges = Partial<
   Pick<Order, 'note' | 'items' | 'subtotal' | 'total' | 'status' | 'amountPaid' | 'amountRefunded'>
 >;
@@ -75,6 +90,13 @@ const OWN_ORDER_BY_ID = `${ORDER_BY_ID} AND o.customer_id = $2`;
 const BY_ID = {
   read: { any: ORDER_BY_ID, own: OWN_ORDER_BY_ID },
   lock: { any: `${ORDER_BY_ID} FOR UPDATE`, own: `${OWN_ORDER_BY_ID} FOR UPDATE` },
+};
+
+const PAYABLE_BY_ID = `SELECT o.id, o.status, o.currency, o.total, o.amount_paid, o.amount_refunded
+  FROM orders o WHERE o.id = $1`;
+const LOCK_PAYABLE = {
+  any: `${PAYABLE_BY_ID} FOR UPDATE`,
+  own: `${PAYABLE_BY_ID} AND o.customer_id = $2 FOR UPDATE`,
 };
 
 const NEWEST_FIRST = new TimestampKeyset('o.created_at', 'o.id', 'DESC');
@@ -148,6 +170,30 @@ export class OrdersRepository {
     return row ? toOrderDto(row) : null;
   }
 
+  /**
+   * Like `lock`, only the state and money a payment works with: the order's JSON is not built
+   * for a transaction that never sends it.
+   */
+  async lockPayable(
+    manager: EntityManager,
+    id: string,
+    scope: OwnershipScope = EVERY_ORDER,
+  ): Promise<PayableOrder | null> {
+    const [row] =
+      scope.ownerId === null
+        ? await preparedQuery<PayableOrderRow>(manager, LOCK_PAYABLE.any, [id])
+        : await preparedQuery<PayableOrderRow>(manager, LOCK_PAYABLE.own, [id, scope.ownerId]);
+    if (!row) return null;
+    return {
+      id: row.id,
+      status: row.status,
+      currency: row.currency,
+      total: Number(row.total),
+      amountPaid: Number(row.amount_paid),
+      amountRefunded: Number(row.amount_refunded),
+    };
+  }
+
   /** An order known to exist (locked or just written in `manager`'s transaction). */
   async get(manager: EntityManager, id: string): Promise<OrderDto> {
     const [row] = await this.select(manager, id, EVERY_ORDER, 'read');
@@ -158,6 +204,21 @@ export class OrdersRepository {
   /** Changes a locked order; its version and `updated_at` move on. */
   async update(manager: EntityManager, id: string, changes: OrderChanges): Promise<void> {
     await manager.update(Order, { id }, changes);
+  }
+
+  /**
+   * `update` of a locked order's amount paid and status as one statement of a larger one (a WITH
+   * clause, committing with the payment it comes from), its values bound into `params`.
+   */
+  captureSql(
+    params: SqlParams,
+    id: string,
+    changes: Required<Pick<OrderChanges, 'amountPaid' | 'status'>>,
+  ): string {
+    return `UPDATE orders SET amount_paid = ${params.bind(changes.amountPaid)},
+        status = ${params.bind(changes.status)}, version = version + 1,
+        updated_at = CURRENT_TIMESTAMP
+      WHERE id = ${params.bind(id)}`;
   }
 
   /**
