@@ -92,12 +92,7 @@ const BY_ID = {
   lock: { any: `${ORDER_BY_ID} FOR UPDATE`, own: `${OWN_ORDER_BY_ID} FOR UPDATE` },
 };
 
-const PAYABLE_BY_ID = `SELECT o.id, o.status, o.currency, o.total, o.amount_paid, o.amount_refunded
-  FROM orders o WHERE o.id = $1`;
-const LOCK_PAYABLE = {
-  any: `${PAYABLE_BY_ID} FOR UPDATE`,
-  own: `${PAYABLE_BY_ID} AND o.customer_id = $2 FOR UPDATE`,
-};
+const PAYABLE_COLUMNS = 'o.id, o.status, o.currency, o.total, o.amount_paid, o.amount_refunded';
 
 const NEWEST_FIRST = new TimestampKeyset('o.created_at', 'o.id', 'DESC');
 
@@ -172,17 +167,28 @@ export class OrdersRepository {
 
   /**
    * Like `lock`, only the state and money a payment works with: the order's JSON is not built
-   * for a transaction that never sends it.
+   * for a transaction that never sends it. `alsoRead` adds one value to the same statement, read
+   * once the lock is held (its SQL, given the order id's column), returned as `alsoRead`.
    */
   async lockPayable(
     manager: EntityManager,
     id: string,
     scope: OwnershipScope = EVERY_ORDER,
-  ): Promise<PayableOrder | null> {
-    const [row] =
-      scope.ownerId === null
-        ? await preparedQuery<PayableOrderRow>(manager, LOCK_PAYABLE.any, [id])
-        : await preparedQuery<PayableOrderRow>(manager, LOCK_PAYABLE.own, [id, scope.ownerId]);
+    alsoRead?: (params: SqlParams, orderId: string) => string,
+  ): Promise<(PayableOrder & { alsoRead: string | null }) | null> {
+    const params = new SqlParams();
+    const conditions = [`o.id = ${params.bind(id)}`];
+    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
+    const locked = `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')}
+      FOR UPDATE`;
+    const [row] = await preparedQuery<PayableOrderRow & { also_read?: string }>(
+      manager,
+      alsoRead
+        ? `WITH o AS MATERIALIZED (${locked})
+           SELECT o.*, ${alsoRead(params, 'o.id')} AS also_read FROM o`
+        : locked,
+      params.values,
+    );
     if (!row) return null;
     return {
       id: row.id,
@@ -191,6 +197,7 @@ export class OrdersRepository {
       total: Number(row.total),
       amountPaid: Number(row.amount_paid),
       amountRefunded: Number(row.amount_refunded),
+      alsoRead: row.also_read ?? null,
     };
   }
 

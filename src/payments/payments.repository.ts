@@ -62,9 +62,6 @@ function alongside(statements: string[]): string {
     .join('');
 }
 
-const IN_FLIGHT = `SELECT COALESCE(sum(amount), 0)::text AS amount FROM payments
-  WHERE order_id = $1 AND status = ANY($2::text[])`;
-
 /** The payments table. Methods taking a manager run in the caller's transaction. */
 @Injectable()
 export class PaymentsRepository {
@@ -152,13 +149,13 @@ export class PaymentsRepository {
     return row ? toPayment(row) : null;
   }
 
-  /** Money being captured for the order right now. */
-  async amountInFlight(manager: EntityManager, orderId: string): Promise<number> {
-    const [row] = await preparedQuery<{ amount: string }>(manager, IN_FLIGHT, [
-      orderId,
-      CAPTURE_IN_FLIGHT,
-    ]);
-    return Number(row.amount);
+  /**
+   * SQL of the money being captured for the order in `orderId` (a column) right now, as text.
+   * Read with a snapshot of its own (`payments_in_flight`, migrations): in the statement that
+   * locks the order, it sees the payments of the transaction the lock waited for.
+   */
+  amountInFlightSql(params: SqlParams, orderId: string): string {
+    return `payments_in_flight(${orderId}, ${params.bind(CAPTURE_IN_FLIGHT)}::text[])::text`;
   }
 
   async hasCaptureInFlight(manager: EntityManager, orderId: string): Promise<boolean> {

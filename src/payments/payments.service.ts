@@ -55,12 +55,13 @@ export class PaymentsService {
     const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
     const provider = this.providers.default();
     const attempt = await this.dataSource.transaction(async (manager) => {
-      const order = await this.orders.lockPayable(manager, orderId, scope);
+      const order = await this.orders.lockPayable(manager, orderId, scope, (params, id) =>
+        this.payments.amountInFlightSql(params, id),
+      );
       if (!order) throw new NotFoundProblem('Order');
       // Only an order that may still become paid takes payments: cancelled and paid ones are 409s.
       assertTransition(order.status, OrderStatus.Paid);
-      const outstanding =
-        order.total - order.amountPaid - (await this.payments.amountInFlight(manager, orderId));
+      const outstanding = order.total - order.amountPaid - Number(order.alsoRead);
       if (outstanding <= 0) throw new PaymentsException(PaymentsErrorCode.NothingOutstanding);
       const amount = dto.amount ?? outstanding;
       if (amount > outstanding) {
