@@ -41,6 +41,12 @@ interface PayableOrderRow {
   amount_refunded: string;
 }
 
+/** What the statement that locks an order for a payment also does; see `lockPayable`. */
+export interface LockAlso {
+  read?: (params: SqlParams, orderId: string) => string;
+  write?: (params: SqlParams) => string[];
+}
+
 export type OrderChanges = Partial<
   Pick<Order, 'note' | 'items' | 'subtotal' | 'total' | 'status' | 'amountPaid' | 'amountRefunded'>
 >;
@@ -167,25 +173,27 @@ export class OrdersRepository {
 
   /**
    * Like `lock`, only the state and money a payment works with: the order's JSON is not built
-   * for a transaction that never sends it. `alsoRead` adds one value to the same statement, read
-   * once the lock is held (its SQL, given the order id's column), returned as `alsoRead`.
+   * for a transaction that never sends it. In the same statement, once the lock is held,
+   * `also.read` reads one more value (its SQL, given the order id's column), returned as
+   * `alsoRead`, and `also.write` runs statements of the transaction (WITH clauses).
    */
   async lockPayable(
     manager: EntityManager,
     id: string,
     scope: OwnershipScope = EVERY_ORDER,
-    alsoRead?: (params: SqlParams, orderId: string) => string,
+    also: LockAlso = {},
   ): Promise<(PayableOrder & { alsoRead: string | null }) | null> {
     const params = new SqlParams();
     const conditions = [`o.id = ${params.bind(id)}`];
     if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
     const locked = `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')}
       FOR UPDATE`;
+    const read = also.read ? `, ${also.read(params, 'o.id')} AS also_read` : '';
+    const writes = (also.write?.(params) ?? []).map((sql, index) => `, write_${index} AS (${sql})`);
     const [row] = await preparedQuery<PayableOrderRow & { also_read?: string }>(
       manager,
-      alsoRead
-        ? `WITH o AS MATERIALIZED (${locked})
-           SELECT o.*, ${alsoRead(params, 'o.id')} AS also_read FROM o`
+      read || writes.length > 0
+        ? `WITH o AS MATERIALIZED (${locked}) ${writes.join('')} SELECT o.*${read} FROM o`
         : locked,
       params.values,
     );

@@ -84,28 +84,30 @@ export class PaymentSettlement implements OnModuleInit {
   }
 
   /**
-   * `applyCharge` for the request that recorded `payment` and made its charge: after the order's
-   * lock, the payment, its event and the order's change are one statement. Throws
-   * `SettledElsewhere` when the payment is no longer pending.
+   * `applyCharge` for the request that recorded `payment` and made its charge, in two statements:
+   * the order's lock with the payment's event, then the payment and the order's change with its
+   * event. Events take their time from the database clock as they are written, and two written
+   * by one statement could come out in either order. Throws `SettledElsewhere` when the payment
+   * is no longer pending.
    */
   async applyOwnCharge(
     manager: EntityManager,
     payment: Pick<Payment, 'id' | 'orderId' | 'amount' | 'status'>,
     outcome: ChargeOutcome,
   ): Promise<Payment> {
-    const order = await this.orders.lockPayable(manager, payment.orderId);
-    if (!order) throw new Error(`Order ${payment.orderId} of a payment is missing`);
     const status = outcome.status as PaymentStatus;
+    const order = await this.orders.lockPayable(manager, payment.orderId, undefined, {
+      write: (params) => [this.audit.insertSql(params, chargeEvent(payment, status, outcome))],
+    });
+    if (!order) throw new Error(`Order ${payment.orderId} of a payment is missing`);
     const settled = await this.payments.settlePending(
       manager,
       payment.id,
       { status, providerRef: outcome.providerRef, failureCode: outcome.failureCode },
-      (params) => [
-        this.audit.insertSql(params, chargeEvent(payment, status, outcome)),
-        ...(status === PaymentStatus.Succeeded
+      (params) =>
+        status === PaymentStatus.Succeeded
           ? this.orderPayments.recordCaptureSql(params, order, payment.amount)
-          : []),
-      ],
+          : [],
     );
     if (!settled) throw new SettledElsewhere(payment.id);
     return settled;

@@ -49,17 +49,9 @@ function toPayment(row: PaymentRow): Payment {
   };
 }
 
-/**
- * Statements run with the main one, as WITH clauses named `alongside_<n>`, in the order given.
- * PostgreSQL finishes the WITH statements the main query does not read last to first (it shuts
- * later ones down first), and audit events take their time from `clock_timestamp()`: written
- * last to first, the events follow the order of the changes they record.
- */
+/** Statements run with the main one, as WITH clauses named `alongside_<n>`. */
 function alongside(statements: string[]): string {
-  return statements
-    .map((sql, index) => `, alongside_${index} AS (${sql})`)
-    .reverse()
-    .join('');
+  return statements.map((sql, index) => `, alongside_${index} AS (${sql})`).join('');
 }
 
 /** The payments table. Methods taking a manager run in the caller's transaction. */

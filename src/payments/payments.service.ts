@@ -55,9 +55,9 @@ export class PaymentsService {
     const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
     const provider = this.providers.default();
     const attempt = await this.dataSource.transaction(async (manager) => {
-      const order = await this.orders.lockPayable(manager, orderId, scope, (params, id) =>
-        this.payments.amountInFlightSql(params, id),
-      );
+      const order = await this.orders.lockPayable(manager, orderId, scope, {
+        read: (params, id) => this.payments.amountInFlightSql(params, id),
+      });
       if (!order) throw new NotFoundProblem('Order');
       // Only an order that may still become paid takes payments: cancelled and paid ones are 409s.
       assertTransition(order.status, OrderStatus.Paid);
