@@ -140,6 +140,23 @@ describe('payments and refunds', () => {
       expect(edit.body.type).toBe(`${PROBLEMS}order-has-payments`);
     });
 
+    it('counts payments in flight on concurrent requests with their own keys', async () => {
+      const order = await newOrder(api, alice.auth, oneItem(1000));
+      const threeDs = { paymentMethod: { type: 'card', token: 'tok_3ds' }, amount: 400 };
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => pay(alice, order.id, threeDs)),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      expect(statuses).toEqual([201, 201, ...Array<number>(8).fill(409)]);
+      for (const refused of responses.filter((response) => response.status === 409)) {
+        expect(refused.body.type).toBe(`${PROBLEMS}amount-exceeds-outstanding`);
+      }
+      expect(await paymentRows(order.id)).toEqual([
+        { status: 'requires_action', amount: '400' },
+        { status: 'requires_action', amount: '400' },
+      ]);
+    });
+
     it('never takes more than the outstanding balance', async () => {
       const order = await newOrder(api, alice.auth, oneItem(500));
       const response = await pay(alice, order.id, { ...VISA, amount: 501 }).expect(409);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AuditActor, AuditWriter } from '../audit';
+import { SqlParams } from '@bastion/database';
+import { AuditActor, AuditRecord, AuditWriter } from '../audit';
 import { OrderDto } from './dto/order.dto';
 import { assertTransition, OrderStatus } from './order-state';
 import { OrdersRepository } from './orders.repository';
@@ -52,19 +53,25 @@ export class OrderPaymentsService {
     amount: number,
     actor?: AuditActor,
   ): Promise<void> {
-    const amountPaid = order.amountPaid + amount;
-    const status = amountPaid === order.total ? OrderStatus.Paid : order.status;
-    if (status !== order.status) assertTransition(order.status, status);
-    await this.orders.update(manager, order.id, { amountPaid, status });
-    if (status !== order.status) {
-      await this.audit.record(manager, {
-        action: 'order.paid',
-        resource: { type: 'order', id: order.id },
-        changes: { before: { status: order.status }, after: { status } },
-        metadata: { amountPaid, total: order.total },
-        actor,
-      });
-    }
+    const capture = captureOf(order, amount, actor);
+    await this.orders.update(manager, order.id, capture.changes);
+    if (capture.event) await this.audit.record(manager, capture.event);
+  }
+
+  /**
+   * `recordCapture` as statements of the larger one that settles the payment (WITH clauses), their
+   * values bound into `params`: the order's change and its event commit with the payment's.
+   */
+  recordCaptureSql(
+    params: SqlParams,
+    order: LockedOrder,
+    amount: number,
+    actor?: AuditActor,
+  ): string[] {
+    const capture = captureOf(order, amount, actor);
+    const statements = [this.orders.captureSql(params, order.id, capture.changes)];
+    if (capture.event) statements.push(this.audit.insertSql(params, capture.event));
+    return statements;
   }
 
   /** Adds a refunded amount to a locked order: `partially_refunded`, then `refunded`. */
@@ -89,4 +96,26 @@ export class OrderPaymentsService {
       actor,
     });
   }
+}
+
+/** What capturing `amount` does to a locked order, and the event that records its being paid. */
+function captureOf(
+  order: LockedOrder,
+  amount: number,
+  actor?: AuditActor,
+): { changes: { amountPaid: number; status: OrderStatus }; event: AuditRecord | null } {
+  const amountPaid = order.amountPaid + amount;
+  const status = amountPaid === order.total ? OrderStatus.Paid : order.status;
+  if (status === order.status) return { changes: { amountPaid, status }, event: null };
+  assertTransition(order.status, status);
+  return {
+    changes: { amountPaid, status },
+    event: {
+      action: 'order.paid',
+      resource: { type: 'order', id: order.id },
+      changes: { before: { status: order.status }, after: { status } },
+      metadata: { amountPaid, total: order.total },
+      actor,
+    },
+  };
 }

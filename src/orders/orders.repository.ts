@@ -26,6 +26,27 @@ export interface PendingOrderRow {
   items: OrderItemDto[];
 }
 
+/** An order's state and money, as payments read and change them. */
+export type PayableOrder = Pick<
+  OrderDto,
+  'id' | 'status' | 'currency' | 'total' | 'amountPaid' | 'amountRefunded'
+>;
+
+interface PayableOrderRow {
+  id: string;
+  status: OrderStatus;
+  currency: string;
+  total: string;
+  amount_paid: string;
+  amount_refunded: string;
+}
+
+/** What the statement that locks an order for a payment also does; see `lockPayable`. */
+export interface LockAlso {
+  read?: (params: SqlParams, orderId: string) => string;
+  write?: (params: SqlParams) => string[];
+}
+
 export type OrderChanges = Partial<
   Pick<Order, 'note' | 'items' | 'subtotal' | 'total' | 'status' | 'amountPaid' | 'amountRefunded'>
 >;
@@ -76,6 +97,8 @@ const BY_ID = {
   read: { any: ORDER_BY_ID, own: OWN_ORDER_BY_ID },
   lock: { any: `${ORDER_BY_ID} FOR UPDATE`, own: `${OWN_ORDER_BY_ID} FOR UPDATE` },
 };
+
+const PAYABLE_COLUMNS = 'o.id, o.status, o.currency, o.total, o.amount_paid, o.amount_refunded';
 
 const NEWEST_FIRST = new Keyset('o.created_at', 'o.id', 'DESC');
 
@@ -148,6 +171,44 @@ export class OrdersRepository {
     return row ? toOrderDto(row) : null;
   }
 
+  /**
+   * Like `lock`, only the state and money a payment works with: the order's JSON is not built
+   * for a transaction that never sends it. In the same statement, once the lock is held,
+   * `also.read` reads one more value (its SQL, given the order id's column), returned as
+   * `alsoRead`, and `also.write` runs statements of the transaction (WITH clauses).
+   */
+  async lockPayable(
+    manager: EntityManager,
+    id: string,
+    scope: OwnershipScope = EVERY_ORDER,
+    also: LockAlso = {},
+  ): Promise<(PayableOrder & { alsoRead: string | null }) | null> {
+    const params = new SqlParams();
+    const conditions = [`o.id = ${params.bind(id)}`];
+    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
+    const locked = `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')}
+      FOR UPDATE`;
+    const read = also.read ? `, ${also.read(params, 'o.id')} AS also_read` : '';
+    const writes = (also.write?.(params) ?? []).map((sql, index) => `, write_${index} AS (${sql})`);
+    const [row] = await preparedQuery<PayableOrderRow & { also_read?: string }>(
+      manager,
+      read || writes.length > 0
+        ? `WITH o AS MATERIALIZED (${locked}) ${writes.join('')} SELECT o.*${read} FROM o`
+        : locked,
+      params.values,
+    );
+    if (!row) return null;
+    return {
+      id: row.id,
+      status: row.status,
+      currency: row.currency,
+      total: Number(row.total),
+      amountPaid: Number(row.amount_paid),
+      amountRefunded: Number(row.amount_refunded),
+      alsoRead: row.also_read ?? null,
+    };
+  }
+
   /** An order known to exist (locked or just written in `manager`'s transaction). */
   async get(manager: EntityManager, id: string): Promise<OrderDto> {
     const [row] = await this.select(manager, id, EVERY_ORDER, 'read');
@@ -158,6 +219,21 @@ export class OrdersRepository {
   /** Changes a locked order; its version and `updated_at` move on. */
   async update(manager: EntityManager, id: string, changes: OrderChanges): Promise<void> {
     await manager.update(Order, { id }, changes);
+  }
+
+  /**
+   * `update` of a locked order's amount paid and status as one statement of a larger one (a WITH
+   * clause, committing with the payment it comes from), its values bound into `params`.
+   */
+  captureSql(
+    params: SqlParams,
+    id: string,
+    changes: Required<Pick<OrderChanges, 'amountPaid' | 'status'>>,
+  ): string {
+    return `UPDATE orders SET amount_paid = ${params.bind(changes.amountPaid)},
+        status = ${params.bind(changes.status)}, version = version + 1,
+        updated_at = CURRENT_TIMESTAMP
+      WHERE id = ${params.bind(id)}`;
   }
 
   /**

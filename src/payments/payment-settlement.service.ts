@@ -1,12 +1,23 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AuditActor, AuditWriter } from '../audit';
+import { AuditActor, AuditRecord, AuditWriter } from '../audit';
 import { OrderDto, OrderPaymentsService, OrdersRepository } from '../orders';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { Refund, RefundStatus } from './entities/refund.entity';
 import { PaymentsRepository } from './payments.repository';
 import { ChargeOutcome, RefundOutcome } from './providers/payment-provider';
 import { RefundsRepository } from './refunds.repository';
+
+/**
+ * Thrown, rolling its transaction back, when the payment a request charged was settled by
+ * someone else (a retry that took its key over, the reconciler, a webhook) before the request
+ * could record the provider's answer: `applyCharge` then decides as for any late outcome.
+ */
+export class SettledElsewhere extends Error {
+  constructor(paymentId: string) {
+    super(`Payment ${paymentId} is no longer pending`);
+  }
+}
 
 export interface Settled<Row> {
   row: Row;
@@ -65,22 +76,41 @@ export class PaymentSettlement implements OnModuleInit {
       providerRef: outcome.providerRef,
       failureCode: outcome.failureCode,
     });
-    await this.audit.record(manager, {
-      action: PAYMENT_ACTIONS[status],
-      resource: { type: 'payment', id: paymentId },
-      changes: { before: { status: payment.status }, after: { status } },
-      metadata: {
-        orderId: order.id,
-        amount: payment.amount,
-        providerRef: outcome.providerRef,
-        ...(outcome.failureCode ? { failureCode: outcome.failureCode } : {}),
-      },
-      actor,
-    });
+    await this.audit.record(manager, chargeEvent(payment, status, outcome, actor));
     if (status === PaymentStatus.Succeeded) {
       await this.orderPayments.recordCapture(manager, order, payment.amount, actor);
     }
     return { row: await this.payments.get(manager, paymentId), applied: true };
+  }
+
+  /**
+   * `applyCharge` for the request that recorded `payment` and made its charge, in two statements:
+   * the order's lock with the payment's event, then the payment and the order's change with its
+   * event. Events take their time from the database clock as they are written, and two written
+   * by one statement could come out in either order. Throws `SettledElsewhere` when the payment
+   * is no longer pending.
+   */
+  async applyOwnCharge(
+    manager: EntityManager,
+    payment: Pick<Payment, 'id' | 'orderId' | 'amount' | 'status'>,
+    outcome: ChargeOutcome,
+  ): Promise<Payment> {
+    const status = outcome.status as PaymentStatus;
+    const order = await this.orders.lockPayable(manager, payment.orderId, undefined, {
+      write: (params) => [this.audit.insertSql(params, chargeEvent(payment, status, outcome))],
+    });
+    if (!order) throw new Error(`Order ${payment.orderId} of a payment is missing`);
+    const settled = await this.payments.settlePending(
+      manager,
+      payment.id,
+      { status, providerRef: outcome.providerRef, failureCode: outcome.failureCode },
+      (params) =>
+        status === PaymentStatus.Succeeded
+          ? this.orderPayments.recordCaptureSql(params, order, payment.amount)
+          : [],
+    );
+    if (!settled) throw new SettledElsewhere(payment.id);
+    return settled;
   }
 
   async applyRefund(
@@ -117,6 +147,26 @@ export class PaymentSettlement implements OnModuleInit {
     }
     return { row: await this.refunds.get(manager, refundId), applied: true };
   }
+}
+
+function chargeEvent(
+  payment: Pick<Payment, 'id' | 'orderId' | 'amount' | 'status'>,
+  status: PaymentStatus,
+  outcome: ChargeOutcome,
+  actor?: AuditActor,
+): AuditRecord {
+  return {
+    action: PAYMENT_ACTIONS[status],
+    resource: { type: 'payment', id: payment.id },
+    changes: { before: { status: payment.status }, after: { status } },
+    metadata: {
+      orderId: payment.orderId,
+      amount: payment.amount,
+      providerRef: outcome.providerRef,
+      ...(outcome.failureCode ? { failureCode: outcome.failureCode } : {}),
+    },
+    actor,
+  };
 }
 
 const PAYMENT_ACTIONS: Record<PaymentStatus, string> = {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { KeysetCursor, Keyset } from '@bastion/common';
-import { SqlParams } from '@bastion/database';
+import { preparedQuery, SqlParams } from '@bastion/database';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 
 /** A payment or refund in doubt, and the provider that was (or was about to be) asked. */
@@ -18,23 +18,76 @@ const CAPTURE_IN_FLIGHT = [PaymentStatus.Pending, PaymentStatus.RequiresAction];
 
 const OLDEST_FIRST = new Keyset('p.created_at', 'p.id', 'ASC');
 
+const PAYMENT_COLUMNS = `id, order_id, status, amount, currency, provider, provider_ref,
+  failure_code, created_at, updated_at`;
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  status: PaymentStatus;
+  amount: string;
+  currency: string;
+  provider: string;
+  provider_ref: string | null;
+  failure_code: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id,
+    orderId: row.order_id,
+    status: row.status,
+    amount: Number(row.amount),
+    currency: row.currency,
+    provider: row.provider,
+    providerRef: row.provider_ref,
+    failureCode: row.failure_code,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Statements run with the main one, as WITH clauses named `alongside_<n>`. */
+function alongside(statements: string[]): string {
+  return statements.map((sql, index) => `, alongside_${index} AS (${sql})`).join('');
+}
+
 /** The payments table. Methods taking a manager run in the caller's transaction. */
 @Injectable()
 export class PaymentsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Records an attempt, `pending` until the provider answers; returns its id. */
+  /**
+   * Records an attempt, `pending` until the provider answers, in one statement with `binding` (a
+   * statement returning a row when it applies: the attempt's tie to its idempotency key) and the
+   * statements `also` adds (its audit event). Returns the payment and whether `binding` applied;
+   * when it did not, the caller rolls the transaction back.
+   */
   async insertPending(
     manager: EntityManager,
-    payment: Pick<Payment, 'orderId' | 'amount' | 'currency' | 'provider'>,
-  ): Promise<string> {
-    const { identifiers } = await manager.insert(Payment, {
-      ...payment,
+    payment: Pick<Payment, 'id' | 'orderId' | 'amount' | 'currency' | 'provider'>,
+    binding: (params: SqlParams) => string,
+    also: (params: SqlParams) => string[],
+  ): Promise<{ payment: Payment; bound: boolean }> {
+    const params = new SqlParams();
+    const insert = params.insert('payments', {
+      id: payment.id,
+      order_id: payment.orderId,
       status: PaymentStatus.Pending,
-      providerRef: null,
-      failureCode: null,
+      amount: payment.amount,
+      currency: payment.currency,
+      provider: payment.provider,
     });
-    return (identifiers[0] as { id: string }).id;
+    const [row] = await preparedQuery<PaymentRow & { bound: boolean }>(
+      manager,
+      `WITH p AS (${insert} RETURNING ${PAYMENT_COLUMNS}), binding AS (${binding(params)})
+       ${alongside(also(params))}
+       SELECT p.*, EXISTS (SELECT 1 FROM binding) AS bound FROM p`,
+      params.values,
+    );
+    return { payment: toPayment(row), bound: row.bound };
   }
 
   findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<Payment | null> {
@@ -63,14 +116,38 @@ export class PaymentsRepository {
     await manager.update(Payment, { id }, outcome);
   }
 
-  /** Money being captured for the order right now. */
-  async amountInFlight(manager: EntityManager, orderId: string): Promise<number> {
-    const [row] = await manager.query<{ amount: string }[]>(
-      `SELECT COALESCE(sum(amount), 0)::text AS amount FROM payments
-       WHERE order_id = $1 AND status = ANY($2::text[])`,
-      [orderId, CAPTURE_IN_FLIGHT],
+  /**
+   * `settle` of a payment still `pending`, in one statement with the statements `also` adds (its
+   * audit event, the order's change): returns the payment as settled, or null when it was no
+   * longer pending, and the caller then rolls the transaction back.
+   */
+  async settlePending(
+    manager: EntityManager,
+    id: string,
+    outcome: PaymentOutcome,
+    also: (params: SqlParams) => string[],
+  ): Promise<Payment | null> {
+    const params = new SqlParams();
+    const update = `UPDATE payments SET status = ${params.bind(outcome.status)},
+        provider_ref = ${params.bind(outcome.providerRef)},
+        failure_code = ${params.bind(outcome.failureCode)}, updated_at = CURRENT_TIMESTAMP
+      WHERE id = ${params.bind(id)} AND status = ${params.bind(PaymentStatus.Pending)}`;
+    const [row] = await preparedQuery<PaymentRow>(
+      manager,
+      `WITH p AS (${update} RETURNING ${PAYMENT_COLUMNS}) ${alongside(also(params))}
+       SELECT * FROM p`,
+      params.values,
     );
-    return Number(row.amount);
+    return row ? toPayment(row) : null;
+  }
+
+  /**
+   * SQL of the money being captured for the order in `orderId` (a column) right now, as text.
+   * Read with a snapshot of its own (`payments_in_flight`, migrations): in the statement that
+   * locks the order, it sees the payments of the transaction the lock waited for.
+   */
+  amountInFlightSql(params: SqlParams, orderId: string): string {
+    return `payments_in_flight(${orderId}, ${params.bind(CAPTURE_IN_FLIGHT)}::text[])::text`;
   }
 
   async hasCaptureInFlight(manager: EntityManager, orderId: string): Promise<boolean> {

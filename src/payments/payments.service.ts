@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -15,7 +16,8 @@ import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentDto, toPaymentDto } from './dto/payment.dto';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { IdempotencyClaim, IdempotencyService } from './idempotency/idempotency.service';
-import { PaymentSettlement } from './payment-settlement.service';
+import { ChargeOutcome } from './providers/payment-provider';
+import { PaymentSettlement, SettledElsewhere } from './payment-settlement.service';
 import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
 import { PaymentsRepository } from './payments.repository';
@@ -39,7 +41,8 @@ export class PaymentsService {
   /**
    * Records the attempt (`pending`), tied to the request's idempotency key, and commits before
    * calling the provider, then settles it in a second transaction: a crash in between leaves a
-   * row the reconciler settles later, or the retry that takes the key over settles at once.
+   * row the reconciler settles later, or the retry that takes the key over settles at once. Each
+   * transaction writes in one statement after its order lock.
    */
   async create(
     principal: Principal,
@@ -52,12 +55,13 @@ export class PaymentsService {
     const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
     const provider = this.providers.default();
     const attempt = await this.dataSource.transaction(async (manager) => {
-      const order = await this.orders.lock(manager, orderId, scope);
+      const order = await this.orders.lockPayable(manager, orderId, scope, {
+        read: (params, id) => this.payments.amountInFlightSql(params, id),
+      });
       if (!order) throw new NotFoundProblem('Order');
       // Only an order that may still become paid takes payments: cancelled and paid ones are 409s.
       assertTransition(order.status, OrderStatus.Paid);
-      const outstanding =
-        order.total - order.amountPaid - (await this.payments.amountInFlight(manager, orderId));
+      const outstanding = order.total - order.amountPaid - Number(order.alsoRead);
       if (outstanding <= 0) throw new PaymentsException(PaymentsErrorCode.NothingOutstanding);
       const amount = dto.amount ?? outstanding;
       if (amount > outstanding) {
@@ -66,19 +70,22 @@ export class PaymentsService {
           String(outstanding),
         );
       }
-      const id = await this.payments.insertPending(manager, {
-        orderId,
-        amount,
-        currency: order.currency,
-        provider: provider.name,
-      });
-      await this.keys.bind(manager, claim, id);
-      await this.audit.record(manager, {
-        action: 'payment.created',
-        resource: { type: 'payment', id },
-        metadata: { orderId, amount, currency: order.currency, provider: provider.name },
-      });
-      return { id, amount, currency: order.currency };
+      const id = randomUUID();
+      const recorded = await this.payments.insertPending(
+        manager,
+        { id, orderId, amount, currency: order.currency, provider: provider.name },
+        (params) => this.keys.bindSql(params, claim, id),
+        (params) => [
+          this.audit.insertSql(params, {
+            action: 'payment.created',
+            resource: { type: 'payment', id },
+            metadata: { orderId, amount, currency: order.currency, provider: provider.name },
+          }),
+        ],
+      );
+      // The key was taken over: rolled back, so one key never records two attempts.
+      if (!recorded.bound) throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
+      return recorded.payment;
     });
     const outcome = await provider.charge({
       key: attempt.id,
@@ -86,10 +93,21 @@ export class PaymentsService {
       currency: attempt.currency,
       token: dto.paymentMethod.token,
     });
+    return toPaymentDto(await this.settleOwnCharge(attempt, outcome), []);
+  }
+
+  private async settleOwnCharge(attempt: Payment, outcome: ChargeOutcome): Promise<Payment> {
+    try {
+      return await this.dataSource.transaction((manager) =>
+        this.settlement.applyOwnCharge(manager, attempt, outcome),
+      );
+    } catch (error) {
+      if (!(error instanceof SettledElsewhere)) throw error;
+    }
     const settled = await this.dataSource.transaction((manager) =>
       this.settlement.applyCharge(manager, attempt.id, outcome),
     );
-    return toPaymentDto(settled.row, []);
+    return settled.row;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery, SqlParams } from '@bastion/database';
 
 /** Keys are scoped to the actor: two callers may use the same key without meeting. */
 export interface IdempotencyScope {
@@ -33,9 +34,32 @@ function holdParams({ scope, leaseToken }: KeyHold): string[] {
   return [...scopeParams(scope), leaseToken];
 }
 
+/** The holder's fence, its placeholders bound into `params`. */
+function heldBy(params: SqlParams, { scope, leaseToken }: KeyHold): string {
+  return `actor_type = ${params.bind(scope.actorType)} AND actor_id = ${params.bind(scope.actorId)}
+      AND key = ${params.bind(scope.key)} AND lease_token = ${params.bind(leaseToken)}
+      AND state = 'in_progress'`;
+}
+
+// Prepared: the claim and the completion run on every payment and refund.
+const INSERT_OR_TAKE_EXPIRED = `INSERT INTO idempotency_keys (actor_type, actor_id, key, lease_token,
+                                 request_fingerprint, state, locked_until, expires_at)
+   VALUES ($1, $2, $3, $4, $5, 'in_progress',
+           now() + make_interval(secs => $6), now() + interval '24 hours')
+   ON CONFLICT (actor_type, actor_id, key) DO UPDATE SET
+     request_fingerprint = EXCLUDED.request_fingerprint, state = 'in_progress',
+     response_status = NULL, response_body = NULL, created_at = now(),
+     expires_at = EXCLUDED.expires_at, lease_token = EXCLUDED.lease_token,
+     locked_until = EXCLUDED.locked_until, attempt_id = NULL
+   WHERE idempotency_keys.expires_at <= now()
+   RETURNING key`;
+const COMPLETE = `UPDATE idempotency_keys SET state = 'completed', response_status = $5, response_body = $6
+    WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`;
+
 /**
  * The idempotency keys table. Every statement runs on its own, outside the request's business
- * transactions, except `bindAttempt`; leases run on the database clock, one for every instance.
+ * transactions, except the binding of an attempt; leases run on the database clock, one for every
+ * instance.
  */
 @Injectable()
 export class IdempotencyRepository {
@@ -50,20 +74,11 @@ export class IdempotencyRepository {
     fingerprint: string,
     leaseSeconds: number,
   ): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO idempotency_keys (actor_type, actor_id, key, lease_token, request_fingerprint,
-                                     state, locked_until, expires_at)
-       VALUES ($1, $2, $3, $4, $5, 'in_progress',
-               now() + make_interval(secs => $6), now() + interval '24 hours')
-       ON CONFLICT (actor_type, actor_id, key) DO UPDATE SET
-         request_fingerprint = EXCLUDED.request_fingerprint, state = 'in_progress',
-         response_status = NULL, response_body = NULL, created_at = now(),
-         expires_at = EXCLUDED.expires_at, lease_token = EXCLUDED.lease_token,
-         locked_until = EXCLUDED.locked_until, attempt_id = NULL
-       WHERE idempotency_keys.expires_at <= now()
-       RETURNING key`,
-      [...holdParams(hold), fingerprint, leaseSeconds],
-    );
+    const rows = await preparedQuery(this.dataSource, INSERT_OR_TAKE_EXPIRED, [
+      ...holdParams(hold),
+      fingerprint,
+      leaseSeconds,
+    ]);
     return rows.length > 0;
   }
 
@@ -100,20 +115,31 @@ export class IdempotencyRepository {
 
   /** Ties the attempt to the key while `hold` still holds it; false when it no longer does. */
   async bindAttempt(manager: EntityManager, hold: KeyHold, attemptId: string): Promise<boolean> {
-    const [, bound] = await manager.query<[unknown, number]>(
-      `UPDATE idempotency_keys SET attempt_id = $5
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`,
-      [...holdParams(hold), attemptId],
+    const params = new SqlParams();
+    const rows = await preparedQuery(
+      manager,
+      this.bindAttemptSql(params, hold, attemptId),
+      params.values,
     );
-    return bound > 0;
+    return rows.length > 0;
+  }
+
+  /**
+   * `bindAttempt` as one statement of a larger one (a WITH clause), its values bound into
+   * `params`: it returns a row when it tied the attempt to the key, none when `hold` no longer
+   * holds it.
+   */
+  bindAttemptSql(params: SqlParams, hold: KeyHold, attemptId: string): string {
+    return `UPDATE idempotency_keys SET attempt_id = ${params.bind(attemptId)}
+        WHERE ${heldBy(params, hold)} RETURNING 1`;
   }
 
   async complete(hold: KeyHold, status: number, body: unknown): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE idempotency_keys SET state = 'completed', response_status = $5, response_body = $6
-        WHERE ${SCOPE_MATCHES} AND lease_token = $4 AND state = 'in_progress'`,
-      [...holdParams(hold), status, JSON.stringify(body)],
-    );
+    await preparedQuery(this.dataSource, COMPLETE, [
+      ...holdParams(hold),
+      status,
+      JSON.stringify(body),
+    ]);
   }
 
   /** Frees a key with no attempt tied to it; a key with one keeps it and only its lease ends. */

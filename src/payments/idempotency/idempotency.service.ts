@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { SqlParams } from '@bastion/database';
 import { AppConfig } from '../../config/app-config';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
 import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
@@ -93,6 +94,15 @@ export class IdempotencyService {
     if (!(await this.keys.bindAttempt(manager, claim, attemptId))) {
       throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
     }
+  }
+
+  /**
+   * `bind` as one statement of the larger one that records the attempt: it returns a row when it
+   * tied the attempt to the key. None means the key was taken over, and the caller must then
+   * roll back what it recorded with it, as `bind`'s 409 does.
+   */
+  bindSql(params: SqlParams, claim: IdempotencyClaim, attemptId: string): string {
+    return this.keys.bindAttemptSql(params, claim, attemptId);
   }
 
   /** Keeps the final response of the request that holds the key, for replays. */

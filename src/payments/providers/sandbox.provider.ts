@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '@bastion/database';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
 import {
   ChargeOutcome,
@@ -26,6 +27,21 @@ const INVALID_TOKEN = { status: 'failed' as const, failureCode: 'invalid_token' 
 /** What a charge or refund the provider never received becomes once someone asks about it. */
 const ABANDONED = { status: 'failed' as const, failureCode: 'abandoned' };
 const HANDLED_EVENTS = new Set(['payment.succeeded', 'payment.failed']);
+
+const OPERATION_COLUMNS = 'provider_ref, status, failure_code';
+/**
+ * The first request for a key writes its outcome, a later one reads it back, in one statement.
+ * A row another request inserts while this one runs is not in this statement's snapshot:
+ * `READ_OPERATION` then reads it.
+ */
+const RECORD_OPERATION = `WITH inserted AS (
+    INSERT INTO sandbox_operations (key, kind, provider_ref, status, failure_code)
+    VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING RETURNING ${OPERATION_COLUMNS})
+  SELECT ${OPERATION_COLUMNS} FROM inserted
+  UNION ALL
+  SELECT ${OPERATION_COLUMNS} FROM sandbox_operations
+   WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+const READ_OPERATION = `SELECT ${OPERATION_COLUMNS} FROM sandbox_operations WHERE key = $1`;
 
 interface OperationRow {
   provider_ref: string;
@@ -81,15 +97,15 @@ export class SandboxProvider implements PaymentProvider {
     outcome: { status: string; failureCode: string | null },
   ): Promise<ProviderOutcome<string>> {
     const prefix = kind === 'charge' ? 'ch_sbx_' : 're_sbx_';
-    await this.dataSource.query(
-      `INSERT INTO sandbox_operations (key, kind, provider_ref, status, failure_code)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING`,
-      [key, kind, prefix + randomBytes(12).toString('hex'), outcome.status, outcome.failureCode],
-    );
-    const [row] = await this.dataSource.query<OperationRow[]>(
-      'SELECT provider_ref, status, failure_code FROM sandbox_operations WHERE key = $1',
-      [key],
-    );
+    const [recorded] = await preparedQuery<OperationRow>(this.dataSource, RECORD_OPERATION, [
+      key,
+      kind,
+      prefix + randomBytes(12).toString('hex'),
+      outcome.status,
+      outcome.failureCode,
+    ]);
+    const row =
+      recorded ?? (await preparedQuery<OperationRow>(this.dataSource, READ_OPERATION, [key]))[0];
     return { status: row.status, providerRef: row.provider_ref, failureCode: row.failure_code };
   }
 }
