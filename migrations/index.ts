@@ -7,6 +7,7 @@ import { Payments1763800000030 } from './1763800000030-payments';
 import { IdempotencyLease1763800000040 } from './1763800000040-idempotency-lease';
 import { OrderItemsInline1763800000050 } from './1763800000050-order-items-inline';
 import { SsoIdentities1763800000160 } from './1763800000160-sso-identities';
+import { Webhooks1763800000170 } from './1763800000170-webhooks';
 
 /** Every migration, in order. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   IdempotencyLease1763800000040,
   OrderItemsInline1763800000050,
   SsoIdentities1763800000160,
+  Webhooks1763800000170,
 ];

@@ -10,6 +10,6 @@ import { OrderViews } from './order-views';
   imports: [TypeOrmModule.forFeature([Order])],
   controllers: [OrdersController],
   providers: [OrderLedger, OrderViews, OrdersService],
-  exports: [OrderLedger],
+  exports: [OrderLedger, OrdersService],
 })
 export class OrdersModule {}

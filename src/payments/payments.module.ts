@@ -29,5 +29,6 @@ import { WebhooksService } from './webhooks.service';
     RefundsService,
     WebhooksService,
   ],
+  exports: [PaymentsService],
 })
 export class PaymentsModule {}

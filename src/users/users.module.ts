@@ -15,5 +15,6 @@ import { UsersService } from './users.service';
   imports: [TypeOrmModule.forFeature([User, Role]), AuthModule],
   controllers: [UsersController, RolesController, PermissionsController],
   providers: [AdminBootstrap, RolesService, UsersRepository, UsersService],
+  exports: [UsersService],
 })
 export class UsersModule {}
