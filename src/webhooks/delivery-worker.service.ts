@@ -152,7 +152,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       }
       if (taken.length === 0) return [];
       const leaseEnds = new Date(now.getTime() + this.config.webhooks.leaseSeconds * 1000);
-      return manager.query<Claimed[]>(
+      // An UPDATE answers [rows, count] through TypeORM.
+      const [claimed] = await manager.query<[Claimed[], number]>(
         `UPDATE webhook_deliveries d
             SET locked_until = $2, attempts = d.attempts + 1
            FROM webhook_endpoints e
@@ -161,6 +162,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
                    d.created_at, e.url, e.secret, e.previous_secret, e.previous_secret_until`,
         [taken, leaseEnds],
       );
+      return claimed;
     });
   }
 
@@ -247,7 +249,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           result.error?.slice(0, 500) ?? null,
         ],
       );
-      const [endpoint] = await manager.query<{ failing_since: Date; status: string }[]>(
+      const [[endpoint]] = await manager.query<[{ failing_since: Date; status: string }[], number]>(
         `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2)
           WHERE id = $1 RETURNING failing_since, status`,
         [delivery.endpoint_id, now],
