@@ -202,7 +202,8 @@ describe('event subscriptions (outbound webhooks)', () => {
         .get(`/v1/webhook-endpoints/${endpoint.id}/deliveries?status=succeeded`)
         .set(admin.auth)
         .expect(200);
-      return response.body.data.length === 1 ? response.body : undefined;
+      const page = response.body as { data: { attempts: number }[] };
+      return page.data.length === 1 ? page : undefined;
     });
     expect(log.data[0]).toMatchObject({ attempts: 2, lastStatusCode: 200 });
   });
@@ -360,7 +361,8 @@ describe('event subscriptions (outbound webhooks)', () => {
       .get(`/v1/webhook-endpoints?limit=100&cursor=${page.body.nextCursor}`)
       .set(admin.auth)
       .expect(200);
-    expect(next.body.data.map((row: { id: string }) => row.id)).not.toContain(endpoint.id);
+    const rest = next.body as { data: { id: string }[] };
+    expect(rest.data.map((row) => row.id)).not.toContain(endpoint.id);
     for (const row of [...page.body.data, ...next.body.data]) expect(row.secret).toBeUndefined();
 
     await api
@@ -459,7 +461,8 @@ describe('event subscriptions (outbound webhooks)', () => {
         .get(`/v1/webhook-endpoints/${endpoint.id}`)
         .set(admin.auth)
         .expect(200);
-      return response.body.status === 'disabled' ? response.body : undefined;
+      const body = response.body as { status: string; version: number };
+      return body.status === 'disabled' ? body : undefined;
     });
     expect(disabled.version).toBe(2);
     const events = await api.dataSource.query<{ actor_type: string; outcome: string }[]>(
