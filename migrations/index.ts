@@ -8,6 +8,7 @@ import { IdempotencyLease1763800000040 } from './1763800000040-idempotency-lease
 import { OrderItemsInline1763800000050 } from './1763800000050-order-items-inline';
 import { AuditByRequest1763800000060 } from './1763800000060-audit-by-request';
 import { SsoIdentities1763800000160 } from './1763800000160-sso-identities';
+import { Webhooks1763800000170 } from './1763800000170-webhooks';
 import { PaymentsInFlight1763800000300 } from './1763800000300-payments-in-flight';
 
 /** Every migration, in order. */
@@ -22,5 +23,6 @@ export const migrations = [
   OrderItemsInline1763800000050,
   AuditByRequest1763800000060,
   SsoIdentities1763800000160,
+  Webhooks1763800000170,
   PaymentsInFlight1763800000300,
 ];

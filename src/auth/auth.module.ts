@@ -41,6 +41,6 @@ import { SessionsService } from './sessions.service';
     SecretBox,
     SessionsService,
   ],
-  exports: [AccessTokens, AuthenticationFailures, AuthenticationGuard, SessionsService],
+  exports: [AccessTokens, AuthenticationFailures, AuthenticationGuard, SecretBox, SessionsService],
 })
 export class AuthModule {}

@@ -4,3 +4,4 @@ export { AuthenticationFailures } from './access/authentication-failures';
 export { AuthenticationGuard, presentedCredential } from './access/authentication.guard';
 export { parseApiKey } from './access/access-resolver.service';
 export { sha256Hex } from './crypto/token-hash';
+export { SecretBox } from './crypto/secret-box';

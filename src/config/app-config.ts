@@ -76,6 +76,17 @@ export interface PaymentsConfig {
   idempotencyLeaseSeconds: number;
 }
 
+export interface WebhooksConfig {
+  /** Lets endpoint URLs reach loopback, private and link-local addresses (development, tests). */
+  allowPrivateUrls: boolean;
+  /** First retry delay; each further attempt doubles it (with jitter, capped). */
+  retryBaseMs: number;
+  /** How long a claimed delivery is this instance's before another may take it over. */
+  leaseSeconds: number;
+  /** Deliveries in flight at once per endpoint and instance. */
+  endpointConcurrency: number;
+}
+
 /** The one validated configuration object; classes inject it and read only their slice. */
 export class AppConfig {
   constructor(
@@ -90,6 +101,7 @@ export class AppConfig {
     readonly audit: AuditConfig,
     readonly payments: PaymentsConfig,
     readonly sso: SsoConfig,
+    readonly webhooks: WebhooksConfig,
   ) {}
 }
 
@@ -260,6 +272,12 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
       idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,
     },
     sso,
+    {
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+      retryBaseMs: env.WEBHOOK_RETRY_BASE_MS,
+      leaseSeconds: env.WEBHOOK_LEASE_SECONDS,
+      endpointConcurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+    },
   );
 }
 

@@ -164,4 +164,28 @@ export class Environment {
     message: 'must be an http(s):// URL with no query or fragment',
   })
   PUBLIC_URL?: string;
+
+  /** true: webhook URLs may reach loopback and private addresses (development and tests). */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_URLS = false;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  WEBHOOK_RETRY_BASE_MS = 5000;
+
+  /** Longer than the 10 s delivery timeout, so that a live attempt is never taken over. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(11)
+  @Max(3600)
+  WEBHOOK_LEASE_SECONDS = 30;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  WEBHOOK_ENDPOINT_CONCURRENCY = 4;
 }

@@ -6,11 +6,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { DataSource } from 'typeorm';
 import { pgPoolOf } from '@bastion/database';
 
+/** Per endpoint: seconds since the oldest undelivered event's change committed. */
+export type WebhookBacklogReader = () => Promise<{ endpointId: string; seconds: number }[]>;
+
 /** Prometheus metrics of this process: HTTP traffic by route pattern, event loop, DB pool. */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
   readonly rateLimitLocalFallback: Counter;
+  readonly webhookDeliveries: Counter<'outcome'>;
+  readonly webhookLatency: Histogram;
+  private webhookBacklogReader: WebhookBacklogReader | null = null;
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly duration: Histogram<'method' | 'route' | 'status'>;
 
@@ -38,6 +44,32 @@ export class MetricsService {
       help: 'Requests limited per instance because the shared rate-limit storage was unavailable',
       registers: [this.registry],
     });
+    this.webhookDeliveries = new Counter({
+      name: 'bastion_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: succeeded, failed (will retry), given_up',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.webhookLatency = new Histogram({
+      name: 'bastion_webhook_delivery_latency_seconds',
+      help: "From a change's commit to the receiver's 2xx",
+      buckets: [0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400],
+      registers: [this.registry],
+    });
+    const backlog = () => this.webhookBacklogReader;
+    new Gauge({
+      name: 'bastion_webhook_oldest_undelivered_seconds',
+      help: "Per enabled endpoint, age of the oldest undelivered event's change",
+      labelNames: ['endpoint'],
+      registers: [this.registry],
+      async collect() {
+        const read = backlog();
+        if (!read) return;
+        this.reset();
+        for (const { endpointId, seconds } of await read())
+          this.set({ endpoint: endpointId }, seconds);
+      },
+    });
     const poolGauge = (name: string, help: string, read: (pool: Pool) => number) =>
       new Gauge({
         name,
@@ -55,6 +87,11 @@ export class MetricsService {
       'Queries waiting for a connection',
       (p) => p.waitingCount,
     );
+  }
+
+  /** Where the webhook backlog gauge reads from, at each scrape. */
+  webhookBacklog(reader: WebhookBacklogReader): void {
+    this.webhookBacklogReader = reader;
   }
 
   /** Records every response under its route pattern (`/v1/users/:id`), never the raw URL. */

@@ -6,3 +6,4 @@ export type { PaymentActivity } from './order-payments.service';
 export type { OrderDto } from './dto/order.dto';
 export { assertTransition, OrderStatus } from './order-state';
 export { bigintAsNumber, MAX_ORDER_TOTAL } from './money';
+export { OrdersService } from './orders.service';

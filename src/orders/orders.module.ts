@@ -10,6 +10,6 @@ import { OrdersService } from './orders.service';
   imports: [TypeOrmModule.forFeature([Order])],
   controllers: [OrdersController],
   providers: [OrderPaymentsService, OrdersRepository, OrdersService],
-  exports: [OrderPaymentsService, OrdersRepository],
+  exports: [OrderPaymentsService, OrdersRepository, OrdersService],
 })
 export class OrdersModule {}

@@ -37,5 +37,6 @@ import { WebhooksService } from './webhooks.service';
     WebhookEventsRepository,
     WebhooksService,
   ],
+  exports: [PaymentsService],
 })
 export class PaymentsModule {}

@@ -11,4 +11,6 @@ export const AdvisoryLock = {
   AuditSealer: 7_401_338,
   /** Concurrent first starts of several instances create one admin, not one each. */
   AdminBootstrap: 7_401_339,
+  /** One instance turns sealed audit events into webhook deliveries at a time. */
+  WebhookDispatcher: 7_401_340,
 } as const;

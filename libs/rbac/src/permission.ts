@@ -6,6 +6,7 @@ export enum Permission {
   RolesWrite = 'roles:write',
   RolesAssign = 'roles:assign',
   ApiKeysManage = 'apikeys:manage',
+  WebhooksManage = 'webhooks:manage',
   OrdersReadOwn = 'orders:read:own',
   OrdersReadAny = 'orders:read:any',
   OrdersCreateOwn = 'orders:create:own',
@@ -30,6 +31,8 @@ export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
   [Permission.RolesWrite]: 'Create, edit and delete custom roles',
   [Permission.RolesAssign]: "Set a user's roles",
   [Permission.ApiKeysManage]: 'Create, list and revoke API keys',
+  [Permission.WebhooksManage]:
+    'Create, edit, delete and inspect event subscriptions (outbound webhooks)',
   [Permission.OrdersReadOwn]: 'Read own orders',
   [Permission.OrdersReadAny]: 'Read any order',
   [Permission.OrdersCreateOwn]: 'Create orders for oneself',
