@@ -290,7 +290,8 @@ export class BastionClient {
     return {
       onResponse: async ({ response }) => {
         const etag = response.headers.get('etag');
-        if (!etag || !response.ok) return;
+        const json = response.headers.get('content-type')?.includes('json') ?? false;
+        if (!etag || !response.ok || !json) return;
         const body: unknown = await response.clone().json();
         if (
           typeof body === 'object' &&
