@@ -12,6 +12,7 @@ const shared = {
     '^@bastion/common$': '<rootDir>/libs/common/src',
     '^@bastion/database$': '<rootDir>/libs/database/src',
     '^@bastion/rbac$': '<rootDir>/libs/rbac/src',
+    '^@bastion/client$': '<rootDir>/libs/client/src',
   },
   testEnvironment: 'node',
 };

@@ -15,7 +15,7 @@ import { AppModule, AppModuleOptions } from '../app.module';
 import { MetricsService, ShutdownDrain } from '../health';
 import { createRootLogger, logRequests } from './logger-options';
 import { serveConsole } from './console-static';
-import { buildOpenApiDocument } from './openapi';
+import { buildOpenApiDocument, SWAGGER_UI_OPTIONS } from './openapi';
 import { securityHeaders } from './security-headers';
 
 const ONE_MEGABYTE = 1024 * 1024;
@@ -80,6 +80,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
     yamlDocumentUrl: 'docs/openapi.yaml',
+    swaggerOptions: SWAGGER_UI_OPTIONS,
   });
   await app.init();
   return app;

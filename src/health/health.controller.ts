@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Header, Ip, VERSION_NEUTRAL } from '@nestjs/common';
 import {
+  ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
@@ -84,6 +85,11 @@ export class HealthController {
   @ApiOperation({
     summary: 'Prometheus metrics',
     description: 'Needs `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
+  })
+  @ApiHeader({
+    name: 'authorization',
+    required: false,
+    description: '`Bearer <METRICS_TOKEN>`; required only when METRICS_TOKEN is set.',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format.', schema: { type: 'string' } })

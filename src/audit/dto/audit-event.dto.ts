@@ -60,7 +60,7 @@ export class AuditEventDto {
   id!: string;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 1042,
     description: 'Position in the hash chain; null until sealed, moments after commit.',

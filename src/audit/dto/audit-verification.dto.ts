@@ -8,21 +8,26 @@ export class AuditVerificationDto {
   })
   valid!: boolean;
 
-  @ApiProperty({ example: 1042, description: 'Sealed events checked before the first break.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1042,
+    description: 'Sealed events checked before the first break.',
+  })
   checked!: number;
 
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 1,
     description: 'Null: nothing sealed in range.',
   })
   firstSeq!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 1042 })
+  @ApiProperty({ type: 'integer', nullable: true, example: 1042 })
   lastSeq!: number | null;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 517,
     description:
       'Only when invalid: the first `seq` at which the chain, a checkpoint or an anchor does not hold.',

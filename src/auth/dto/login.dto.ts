@@ -38,6 +38,10 @@ export class TokenPairDto {
   @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   tokenType!: 'Bearer';
 
-  @ApiProperty({ example: 900, description: 'Seconds until the access token expires.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 900,
+    description: 'Seconds until the access token expires.',
+  })
   expiresIn!: number;
 }

@@ -21,13 +21,14 @@ export class OrderItemInputDto {
   @MaxLength(200)
   name!: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: MAX_QUANTITY })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: MAX_QUANTITY })
   @IsInt()
   @Min(1)
   @Max(MAX_QUANTITY)
   quantity!: number;
 
   @ApiProperty({
+    type: 'integer',
     example: 1999,
     minimum: 0,
     maximum: MAX_UNIT_PRICE,

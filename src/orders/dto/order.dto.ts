@@ -12,13 +12,17 @@ export class OrderItemDto {
   @ApiProperty({ example: 'Espresso beans, 1 kg' })
   name!: string;
 
-  @ApiProperty({ example: 2 })
+  @ApiProperty({ type: 'integer', example: 2 })
   quantity!: number;
 
-  @ApiProperty({ example: 1999, description: 'Minor units.' })
+  @ApiProperty({ type: 'integer', example: 1999, description: 'Minor units.' })
   unitPrice!: number;
 
-  @ApiProperty({ example: 3998, description: '`quantity × unitPrice`, minor units.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3998,
+    description: '`quantity × unitPrice`, minor units.',
+  })
   lineTotal!: number;
 }
 
@@ -26,7 +30,11 @@ export class OrderDto {
   @ApiProperty({ format: 'uuid', example: '7d1f0c52-8a4b-4f7e-b1a2-6c3d9e8f0a1b' })
   id!: string;
 
-  @ApiProperty({ example: 100042, description: 'Human-readable, unique, increasing.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 100042,
+    description: 'Human-readable, unique, increasing.',
+  })
   number!: number;
 
   @ApiProperty({ format: 'uuid', example: '5b8f2c1e-0c1d-4a63-9e0b-2f1f4f3f9a11' })
@@ -41,22 +49,26 @@ export class OrderDto {
   @ApiProperty({ type: [OrderItemDto] })
   items!: OrderItemDto[];
 
-  @ApiProperty({ example: 3998, description: 'Sum of line totals, minor units.' })
+  @ApiProperty({ type: 'integer', example: 3998, description: 'Sum of line totals, minor units.' })
   subtotal!: number;
 
-  @ApiProperty({ example: 3998, description: 'Amount to pay, minor units.' })
+  @ApiProperty({ type: 'integer', example: 3998, description: 'Amount to pay, minor units.' })
   total!: number;
 
-  @ApiProperty({ example: 0, description: 'Captured so far, minor units.' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'Captured so far, minor units.' })
   amountPaid!: number;
 
-  @ApiProperty({ example: 0, description: 'Refunded so far, minor units.' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'Refunded so far, minor units.' })
   amountRefunded!: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Leave at the front desk.' })
   note!: string | null;
 
-  @ApiProperty({ example: 1, description: 'Optimistic-locking version; also sent as the ETag.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: 'Optimistic-locking version; also sent as the ETag.',
+  })
   version!: number;
 
   @ApiProperty({ format: 'date-time' })

@@ -39,6 +39,7 @@ export class CreatePaymentDto {
   paymentMethod!: PaymentMethodDto;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 3998,
     minimum: 1,
     maximum: MAX_ORDER_TOTAL,

@@ -4,6 +4,7 @@ import { MAX_ORDER_TOTAL } from '../../orders';
 
 export class CreateRefundDto {
   @ApiProperty({
+    type: 'integer',
     example: 1000,
     minimum: 1,
     maximum: MAX_ORDER_TOTAL,

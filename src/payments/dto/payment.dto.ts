@@ -10,7 +10,7 @@ export class RefundDto {
   @ApiProperty({ format: 'uuid', example: '2a7b9c4d-1e3f-4a5b-9c8d-7e6f5a4b3c2d' })
   paymentId!: string;
 
-  @ApiProperty({ example: 1000, description: 'Minor units.' })
+  @ApiProperty({ type: 'integer', example: 1000, description: 'Minor units.' })
   amount!: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Damaged in transit' })
@@ -37,7 +37,7 @@ export class PaymentDto {
   @ApiProperty({ enum: PaymentStatus, example: PaymentStatus.Succeeded })
   status!: PaymentStatus;
 
-  @ApiProperty({ example: 3998, description: 'Minor units.' })
+  @ApiProperty({ type: 'integer', example: 3998, description: 'Minor units.' })
   amount!: number;
 
   @ApiProperty({ example: 'EUR' })

@@ -19,7 +19,11 @@ export class RoleDto {
   @ApiProperty({ example: false, description: 'Built-in roles cannot be changed or deleted.' })
   builtIn!: boolean;
 
-  @ApiProperty({ example: 1, description: 'Optimistic-locking version; also sent as the ETag.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: 'Optimistic-locking version; also sent as the ETag.',
+  })
   version!: number;
 
   @ApiProperty({ format: 'date-time', example: '2026-01-05T10:00:00.000Z' })

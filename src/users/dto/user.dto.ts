@@ -31,7 +31,11 @@ export class UserDto {
   @ApiProperty({ example: false })
   mfaEnabled!: boolean;
 
-  @ApiProperty({ example: 1, description: 'Optimistic-locking version; also sent as the ETag.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: 'Optimistic-locking version; also sent as the ETag.',
+  })
   version!: number;
 
   @ApiProperty({ format: 'date-time' })

@@ -4,8 +4,13 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { ValidationProblem } from '../problem/problem';
 
 export class PageQueryDto {
-  /** Page size, 1 to 100. */
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    description: 'Page size: how many items to return, 1 to 100.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -13,8 +18,10 @@ export class PageQueryDto {
   @Max(100)
   limit: number = 20;
 
-  /** Opaque cursor from the previous page's `nextCursor`. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({
+    description:
+      "Opaque: the previous page's `nextCursor`, as is. Absent for the first page; a cursor this API did not issue is a 400.",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(512)
