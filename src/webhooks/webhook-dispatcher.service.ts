@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { SerialPasses } from '@bastion/common';
 import { AdvisoryLock } from '@bastion/database';
 import { DeliveryWorker } from './delivery-worker.service';
 import { eventTypeOf, subscribes } from './event-types';
@@ -51,9 +52,11 @@ interface NewDelivery {
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private timer: NodeJS.Timeout | null = null;
-  private stopping = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly passes = new SerialPasses(
+    INTERVAL_MS,
+    () => this.dispatchAll(),
+    (error) => this.logger.warn({ err: error }, 'Webhook dispatch failed'),
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -63,30 +66,16 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.passes.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.queue;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 
   /** Dispatches every sealed event past the cursor now; returns how many deliveries it made. */
   dispatch(): Promise<number> {
-    const run = this.queue.then(() => this.dispatchAll());
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private schedule(): void {
-    if (this.stopping) return;
-    this.timer = setTimeout(() => {
-      this.dispatch()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'Webhook dispatch failed'))
-        .finally(() => this.schedule());
-    }, INTERVAL_MS);
-    this.timer.unref();
+    return this.passes.run(() => this.dispatchAll());
   }
 
   private async dispatchAll(): Promise<number> {
@@ -96,7 +85,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       if (batch === null) return made;
       made += batch.deliveries;
       if (batch.deliveries > 0) this.worker.wake();
-      if (batch.events < BATCH_SIZE || this.stopping) return made;
+      if (batch.events < BATCH_SIZE || this.passes.stopping) return made;
     }
   }
 

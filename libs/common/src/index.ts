@@ -12,3 +12,4 @@ export * from './pagination/paginate';
 export * from './context/request-context';
 export * from './validation/undeclared-input.guard';
 export * from './http/api-responses';
+export * from './scheduling/serial-passes';

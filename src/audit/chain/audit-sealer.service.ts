@@ -6,6 +6,7 @@ import {
 } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { SerialPasses } from '@bastion/common';
 import { chainedEventOf } from '../audit-event-row';
 import { AuditChainRepository, Seal } from './audit-chain.repository';
 import { CheckpointAnchors } from './checkpoint-anchors';
@@ -43,10 +44,11 @@ interface Pass {
 @Injectable()
 export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditSealer.name);
-  private timer: NodeJS.Timeout | null = null;
-  private stopping = false;
-  /** Passes of this process run one after another. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly passes = new SerialPasses(
+    INTERVAL_MS,
+    () => this.sealAll({ settleMs: SETTLE_MS, wait: false }),
+    (error) => this.logger.warn({ err: error }, 'Audit sealing pass failed'),
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -56,24 +58,22 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.schedule();
+    this.passes.start();
   }
 
   /** Before the data source closes (on `onApplicationShutdown`): finish the running pass. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.queue;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 
   /** Seals every committed event now, waiting for another instance's pass; returns how many. */
   seal(): Promise<number> {
-    return this.enqueue(() => this.sealAll({ settleMs: 0, wait: true }));
+    return this.passes.run(() => this.sealAll({ settleMs: 0, wait: true }));
   }
 
   /** Signs a checkpoint of the chain head now, unless the head already has one. */
   checkpoint(): Promise<Checkpoint | null> {
-    return this.enqueue(async () => {
+    return this.passes.run(async () => {
       const checkpoint = await this.dataSource.transaction(async (manager) => {
         await this.chain.lockSealer(manager);
         return this.checkpointHead(manager, true);
@@ -83,22 +83,6 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  private schedule(): void {
-    if (this.stopping) return;
-    this.timer = setTimeout(() => {
-      this.enqueue(() => this.sealAll({ settleMs: SETTLE_MS, wait: false }))
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'Audit sealing pass failed'))
-        .finally(() => this.schedule());
-    }, INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  private enqueue<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private async sealAll(pass: Pass): Promise<number> {
     let sealed = 0;
     for (;;) {
@@ -106,7 +90,7 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
       if (batch === null) return sealed;
       if (batch.checkpoint) await this.anchor(batch.checkpoint);
       sealed += batch.sealed;
-      if (batch.sealed < BATCH_SIZE || (this.stopping && !pass.wait)) return sealed;
+      if (batch.sealed < BATCH_SIZE || (this.passes.stopping && !pass.wait)) return sealed;
     }
   }
 
