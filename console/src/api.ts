@@ -1,4 +1,5 @@
-import type { Me, Problem, TokenPair } from './types';
+import { BASE } from './route';
+import type { Me, Problem, SsoProvider, TokenPair } from './types';
 
 const STORAGE_KEY = 'bastion.console.session';
 /** Refresh this long before the access token expires, so that no request races its expiry. */
@@ -27,6 +28,30 @@ export class ApiError extends Error {
 }
 
 export type LoginResult = { ok: true } | { ok: false; mfaRequired: boolean; message: string };
+
+/** Where the server sends the browser back after single sign-on (in the providers' allow-list). */
+export const SSO_RETURN_PATH = `${BASE}/sso`;
+
+/** What the server's `?error=` after single sign-on means to the person signing in. */
+const SSO_ERRORS: Record<string, string> = {
+  access_denied: 'The identity provider did not sign you in.',
+  invalid_id_token: "The identity provider's answer could not be verified. Try again.",
+  account_unavailable:
+    'This account cannot sign in here. Ask an administrator to check your account and groups.',
+  temporarily_unavailable: 'Single sign-on is unavailable right now. Try again in a moment.',
+};
+
+export function ssoErrorMessage(error: string): string {
+  return SSO_ERRORS[error] ?? `Single sign-on failed (${error}).`;
+}
+
+/** The server's start URL for `provider`, coming back to this console at `origin`. */
+export function ssoStartUrl(provider: SsoProvider, origin: string): string {
+  const redirectUri = new URL(SSO_RETURN_PATH, origin).href;
+  return `/v1/auth/sso/${encodeURIComponent(provider.id)}/start?${new URLSearchParams({
+    redirectUri,
+  }).toString()}`;
+}
 
 export type SignOutReason = 'signed-out' | 'expired';
 
@@ -96,6 +121,35 @@ export class Api {
       ok: false,
       mfaRequired: Boolean(otp),
       message: response.status === 401 ? 'Wrong email or password.' : error.message,
+    };
+  }
+
+  /** The configured single sign-on providers; none when the server cannot say. */
+  async ssoProviders(): Promise<SsoProvider[]> {
+    const response = await fetch('/v1/auth/sso/providers').catch(() => null);
+    if (!response?.ok) return [];
+    return (await response.json()) as SsoProvider[];
+  }
+
+  /** Trades the one-time code of a single sign-on return for a session. */
+  async exchangeSsoCode(code: string): Promise<LoginResult> {
+    const response = await fetch('/v1/auth/sso/exchange', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    if (response.ok) {
+      this.store((await response.json()) as TokenPair);
+      return { ok: true };
+    }
+    const error = await problemOf(response);
+    return {
+      ok: false,
+      mfaRequired: false,
+      message:
+        response.status === 401
+          ? 'That single sign-on has expired or was already used. Sign in again.'
+          : error.message,
     };
   }
 

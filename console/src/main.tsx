@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { Api, ApiError } from './api';
+import { Api, ApiError, SSO_RETURN_PATH, ssoErrorMessage } from './api';
 import { Link } from './link';
 import { BASE, parseRoute, Route } from './route';
 import type { Me } from './types';
@@ -11,6 +11,21 @@ import { MissingPermission } from './views/missing-permission';
 import { SignIn } from './views/sign-in';
 
 const api = new Api();
+
+/**
+ * The browser's return from single sign-on (`/console/sso?code=` or `?error=`), read once: the
+ * one-time code leaves the address bar (and the history) before anything else runs.
+ */
+function takeSsoReturn(): { code: string } | { error: string } | null {
+  if (location.pathname.replace(/\/+$/, '') !== SSO_RETURN_PATH) return null;
+  const params = new URLSearchParams(location.search);
+  history.replaceState(null, '', BASE);
+  const code = params.get('code');
+  if (code) return { code };
+  return { error: ssoErrorMessage(params.get('error') ?? 'no_code') };
+}
+
+const ssoReturn = takeSsoReturn();
 
 function View({ route, me }: { route: Route; me: Me }) {
   const can = (permission: string) => me.permissions.includes(permission);
@@ -79,6 +94,22 @@ function App() {
   const [signedIn, setSignedIn] = useState(api.signedIn);
   const [me, setMe] = useState<Me | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [ssoError, setSsoError] = useState(
+    ssoReturn && 'error' in ssoReturn ? ssoReturn.error : null,
+  );
+  const [exchanging, setExchanging] = useState(Boolean(ssoReturn && 'code' in ssoReturn));
+
+  useEffect(() => {
+    if (!ssoReturn || !('code' in ssoReturn)) return;
+    api
+      .exchangeSsoCode(ssoReturn.code)
+      .then((result) => {
+        if (result.ok) setSignedIn(true);
+        else setSsoError(result.message);
+      })
+      .catch(() => setSsoError('The server cannot be reached.'))
+      .finally(() => setExchanging(false));
+  }, []);
 
   useEffect(() => {
     const onPopState = () => setRoute(parseRoute(location));
@@ -110,13 +141,22 @@ function App() {
       });
   }, [signedIn]);
 
+  if (exchanging) {
+    return (
+      <p class="loading" role="status">
+        Signing in…
+      </p>
+    );
+  }
   if (!signedIn) {
     return (
       <SignIn
         api={api}
         notice={notice}
+        error={ssoError}
         onSignedIn={() => {
           setNotice(null);
+          setSsoError(null);
           setSignedIn(true);
         }}
       />

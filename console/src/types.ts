@@ -7,6 +7,12 @@ export interface TokenPair {
   expiresIn: number;
 }
 
+/** A single sign-on provider, as GET /v1/auth/sso/providers lists it. */
+export interface SsoProvider {
+  id: string;
+  name: string;
+}
+
 export interface Problem {
   type?: string;
   title?: string;

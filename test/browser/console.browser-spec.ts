@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditSealer } from '../../src/audit/chain/audit-sealer.service';
 import { CONSOLE_CSP } from '../../src/bootstrap/console-static';
 import { clientOf, newOrder, newUser, Session, TestUser } from '../support/factories';
+import { TestIdp } from '../support/oidc-idp';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from '../support/test-app';
 import {
   enableMfa,
@@ -17,6 +19,15 @@ import {
 const SESSION_KEY = 'bastion.console.session';
 // The browser signs in several times from one address; login throttling is not what this tests.
 const SERVER_ENV = { CREDENTIAL_RATE_LIMIT_MAX: '200' };
+
+/** A loopback port free right now, for a server whose URL must be known before it starts. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /**
  * Writes what an ops engineer would look for: a customer poking at staff routes (enough events
@@ -157,7 +168,14 @@ describe('ops console in Chromium', () => {
   });
 
   it('signs in with email, password and the one-time code the server asks for', async () => {
+    const providers = page.waitForResponse((response) =>
+      response.url().endsWith('/v1/auth/sso/providers'),
+    );
     await page.goto(`${api.url}/console`);
+    // No provider is configured on this server: the page offers none.
+    expect(await (await providers).json()).toEqual([]);
+    await page.getByLabel('Email').waitFor();
+    expect(await page.getByRole('link', { name: /^Sign in with/ }).count()).toBe(0);
     await page.getByLabel('Email').fill(auditor.email);
     await page.getByLabel('Password').fill(auditor.password);
     await screenshot(page, 'sign-in');
@@ -460,6 +478,123 @@ describe('ops console in Chromium', () => {
         .getByText('Your session has ended: it expired or was revoked.')
         .waitFor({ timeout: 15_000 });
       expect(await tab.evaluate(`sessionStorage.getItem('${SESSION_KEY}')`)).toBeNull();
+    });
+  });
+
+  describe('with single sign-on', () => {
+    let idp: TestIdp;
+    let sso: TestInstance;
+
+    beforeAll(async () => {
+      // The IdP must know where to send the browser back, and Bastion the IdP: the port comes first.
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      idp = await TestIdp.start(url);
+      await idp.upsertUser({
+        sub: 'corp-ops',
+        email: `corp.ops-${randomUUID().slice(0, 4)}@corp.example`,
+        email_verified: true,
+        name: 'Corp Ops',
+        groups: ['corp-auditors'],
+      });
+      sso = await env.start({
+        ...SERVER_ENV,
+        PORT: String(port),
+        PUBLIC_URL: url,
+        SSO_PROVIDERS: JSON.stringify([
+          {
+            id: 'corp',
+            name: 'Corp SSO',
+            issuer: idp.issuer,
+            clientId: 'bastion',
+            clientSecret: 'bastion-client-secret',
+            redirectUris: [`${url}/console/sso`],
+            groupsClaim: 'groups',
+            roleMap: { 'corp-auditors': ['auditor'] },
+          },
+        ]),
+      });
+    });
+
+    afterAll(async () => {
+      await sso?.close();
+      await idp?.stop();
+    });
+
+    it('serves the page at the return path', async () => {
+      const page = await sso.http().get('/console').expect(200);
+      const back = await sso.http().get('/console/sso?code=abc').expect(200);
+      expect(back.text).toBe(page.text);
+      expect(back.headers['content-security-policy']).toBe(CONSOLE_CSP);
+    });
+
+    it('offers the provider, signs in at the IdP and lands in the console signed in', async () => {
+      const ssoContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      ssoContext.setDefaultTimeout(10_000);
+      const tab = await ssoContext.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (error) => errors.push(error.message));
+      tab.on('console', (message) => {
+        if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text());
+      });
+
+      await tab.goto(`${sso.url}/console`);
+      const button = tab.getByRole('link', { name: 'Sign in with Corp SSO' });
+      await button.waitFor();
+      expect(await tab.getByRole('link', { name: /^Sign in with/ }).count()).toBe(1);
+      expect(new URL((await button.getAttribute('href')) as string, sso.url).href).toBe(
+        `${sso.url}/v1/auth/sso/corp/start?redirectUri=${encodeURIComponent(`${sso.url}/console/sso`)}`,
+      );
+      expect(await seriousViolations(tab)).toEqual([]);
+      await button.click();
+
+      // The IdP's own sign-in form.
+      await tab.waitForURL((url) => url.href.startsWith(`${idp.issuer}/interaction/`));
+      await tab.locator('input[name="login"]').fill('corp-ops');
+      const exchanged = tab.waitForResponse((response) =>
+        response.url().endsWith('/v1/auth/sso/exchange'),
+      );
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+
+      expect((await exchanged).status()).toBe(200);
+      await tab.getByRole('heading', { name: 'Audit events' }).waitFor();
+      expect(await rows()).not.toHaveLength(0);
+      expect(tab.url()).toBe(`${sso.url}/console`);
+      expect(await tab.locator('.who-name').textContent()).toMatch(/^corp\.ops-.*@corp\.example$/);
+      const stored = await tab.evaluate(`sessionStorage.getItem('${SESSION_KEY}')`);
+      expect(stored).toContain('accessToken');
+      // Cookies know no port: the IdP's session on 127.0.0.1 is there, and nothing from Bastion.
+      const cookies = (await ssoContext.cookies(sso.url)).map((cookie) => cookie.name);
+      expect(cookies.filter((name) => !name.startsWith('_session'))).toEqual([]);
+      expect(errors).toEqual([]);
+      await ssoContext.close();
+
+      async function rows(): Promise<string[][]> {
+        await tab.locator('table.events tbody tr').first().waitFor();
+        return tab.evaluate<string[][]>(`Array.from(
+          document.querySelectorAll('table.events tbody tr'),
+          (tr) => Array.from(tr.cells, (cell) => cell.textContent.trim()),
+        )`);
+      }
+    });
+
+    it('shows why single sign-on failed, and takes the code out of the address bar', async () => {
+      const ssoContext = await browser.newContext();
+      const tab = await ssoContext.newPage();
+      await tab.goto(`${sso.url}/console/sso?error=account_unavailable`);
+      await tab
+        .getByRole('alert')
+        .filter({ hasText: 'This account cannot sign in here.' })
+        .waitFor();
+      expect(tab.url()).toBe(`${sso.url}/console`);
+      await tab.getByRole('link', { name: 'Sign in with Corp SSO' }).waitFor();
+      expect(await seriousViolations(tab)).toEqual([]);
+
+      await tab.goto(`${sso.url}/console/sso?code=not-a-code-the-server-gave`);
+      await tab.getByRole('alert').filter({ hasText: 'has expired or was already used' }).waitFor();
+      expect(tab.url()).toBe(`${sso.url}/console`);
+      expect(await tab.evaluate(`sessionStorage.getItem('${SESSION_KEY}')`)).toBeNull();
+      await ssoContext.close();
     });
   });
 });

@@ -66,7 +66,8 @@ export class TestEnvironment {
       ...env,
     });
     const app = await createApp({ config, embeddedSeed: this.database.embeddedSeed });
-    await app.listen({ port: 0, host: '127.0.0.1' });
+    // A fixed PORT when the test must know the URL before the start (an IdP's callback origin).
+    await app.listen({ port: env.PORT ? Number(env.PORT) : 0, host: '127.0.0.1' });
     const address = app.getHttpServer().address() as { port: number };
     const url = `http://127.0.0.1:${address.port}`;
     const instance: TestInstance = {

@@ -1,18 +1,30 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { Api } from '../api';
+import { type Api, ssoStartUrl } from '../api';
+import type { SsoProvider } from '../types';
 
-export function SignIn(props: { api: Api; notice: string | null; onSignedIn: () => void }) {
+export function SignIn(props: {
+  api: Api;
+  notice: string | null;
+  /** Why the last single sign-on did not sign in, shown until the next attempt. */
+  error: string | null;
+  onSignedIn: () => void;
+}) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [otp, setOtp] = useState('');
   const [askOtp, setAskOtp] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<string | null>(props.error);
+  const [providers, setProviders] = useState<SsoProvider[]>([]);
   const [busy, setBusy] = useState(false);
   const otpField = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     document.title = 'Sign in · Bastion ops console';
   }, []);
+
+  useEffect(() => {
+    void props.api.ssoProviders().then(setProviders);
+  }, [props.api]);
 
   useEffect(() => {
     if (askOtp) otpField.current?.focus();
@@ -109,6 +121,16 @@ export function SignIn(props: { api: Api; notice: string | null; onSignedIn: () 
           >
             Use another account
           </button>
+        )}
+        {providers.length > 0 && !askOtp && (
+          <div class="sso" role="group" aria-label="Single sign-on">
+            <p class="sso-or">or</p>
+            {providers.map((provider) => (
+              <a key={provider.id} class="sso-link" href={ssoStartUrl(provider, location.origin)}>
+                Sign in with {provider.name}
+              </a>
+            ))}
+          </div>
         )}
       </form>
     </main>
