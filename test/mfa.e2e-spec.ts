@@ -10,6 +10,7 @@ import {
   TestUser,
 } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
+import { expectSessionEnded } from './support/expectations';
 
 const PROBLEMS = 'https://bastion.dev/problems/';
 const STEP_MS = 30_000;
@@ -278,12 +279,7 @@ describe('MFA (TOTP)', () => {
       .send({ otp: freshCode(setup.body.secret as string, used), password: owner.password })
       .expect(204);
 
-    await api.http().get('/v1/auth/me').set(other.auth).expect(401);
-    await api
-      .http()
-      .post('/v1/auth/refresh')
-      .send({ refreshToken: other.refreshToken })
-      .expect(401);
+    await expectSessionEnded(api, other);
     await api.http().get('/v1/auth/me').set(current.auth).expect(200);
     await api
       .http()

@@ -1,5 +1,5 @@
 import type { Response } from 'supertest';
-import { auditActionsOf } from './factories';
+import { auditActionsOf, Session } from './factories';
 import { TestInstance } from './test-app';
 
 /** The request wrote exactly these audit actions, in this order. */
@@ -21,4 +21,14 @@ export function fieldsOf(response: Response): string[] {
 export function expectRetryWithinWindow(header: string | undefined): void {
   expect(Number(header)).toBeGreaterThan(0);
   expect(Number(header)).toBeLessThanOrEqual(900);
+}
+
+/** Both of the session's tokens are refused: its access token and its refresh token. */
+export async function expectSessionEnded(instance: TestInstance, session: Session): Promise<void> {
+  await instance.http().get('/v1/auth/me').set(session.auth).expect(401);
+  await instance
+    .http()
+    .post('/v1/auth/refresh')
+    .send({ refreshToken: session.refreshToken })
+    .expect(401);
 }
