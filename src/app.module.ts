@@ -14,7 +14,7 @@ import { AuthModule } from './auth/auth.module';
 import { SsoModule } from './auth/sso/sso.module';
 import { CallerThrottlerGuard, ThrottleVerdictGuard } from './bootstrap/caller-throttler.guard';
 import { FallbackThrottlerStorage } from './bootstrap/fallback-throttler.storage';
-import { ScriptedThrottlerStorage } from './bootstrap/scripted-throttler.storage';
+import { LeasedThrottlerStorage } from './bootstrap/leased-throttler.storage';
 import { loggerOptions } from './bootstrap/logger-options';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -61,7 +61,7 @@ export class AppModule {
               { ttl: appConfig.rateLimit.ttlSeconds * 1000, limit: appConfig.rateLimit.max },
             ],
             storage: new FallbackThrottlerStorage(
-              redis ? new ScriptedThrottlerStorage(redis) : new ThrottlerStorageService(),
+              redis ? new LeasedThrottlerStorage(redis) : new ThrottlerStorageService(),
               metrics.rateLimitLocalFallback,
             ),
           }),

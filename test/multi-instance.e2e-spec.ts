@@ -126,6 +126,29 @@ describeShared('several instances on one database and Redis', () => {
     await Promise.all(limited.map((instance) => instance.close()));
   });
 
+  it('never lets a caller over the limit when its first requests race on both instances', async () => {
+    // 60 a window: each instance leases 3 at a time, renewing in the background.
+    const limited = [
+      await env.start({ RATE_LIMIT_MAX: '60' }),
+      await env.start({ RATE_LIMIT_MAX: '60' }),
+    ];
+    const clients = limited.map((instance) => clientOf(instance));
+    const user = await newUser(limited[0].dataSource);
+    const session = await clients[0].login(user);
+    const statuses = await Promise.all(
+      Array.from({ length: 90 }, async (_, i) => {
+        const response = await clients[i % 2].get('/v1/auth/me').set(session.auth);
+        return response.status;
+      }),
+    );
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    const allowed = statuses.filter((status) => status === 200).length;
+    expect(allowed).toBeLessThanOrEqual(60);
+    // What one instance leased and did not spend is lost to the caller: at most 4 here.
+    expect(allowed).toBeGreaterThanOrEqual(56);
+    await Promise.all(limited.map((instance) => instance.close()));
+  });
+
   it('counts failed logins across instances: alternating A and B still locks out', async () => {
     const user = await newUser(a.dataSource);
     const [onA, onB] = [clientOf(a), clientOf(b)];

@@ -4,24 +4,7 @@ import { UsersRepository, UserStatus } from '../../users';
 import { ApiKeysRepository } from '../api-keys/api-keys.repository';
 import { hashesMatch, sha256Hex } from '../crypto/token-hash';
 import { SessionsRepository } from '../sessions.repository';
-import { AccessCache, SessionState } from './access-cache';
-
-interface UserGrants {
-  active: boolean;
-  display: string;
-  roles: string[];
-  permissions: string[];
-}
-
-interface ApiKeyGrants {
-  id: string;
-  name: string;
-  secretHash: string;
-  createdBy: string;
-  permissions: string[];
-  expiresAt: number | null;
-  revoked: boolean;
-}
+import { AccessCache, ApiKeyGrants, FillMark, SessionState, UserGrants } from './access-cache';
 
 /**
  * Resolves the caller on every request with permissions as they stand now, so role edits,
@@ -38,11 +21,10 @@ export class AccessResolver {
 
   /** The principal of a verified access token, or null when the user or session no longer may act. */
   async forAccessToken(userId: string, sessionId: string): Promise<Principal | null> {
-    const cached = await this.cache.readUser(userId, sessionId);
-    const session = cached?.session ?? (await this.sessionStateInDatabase(sessionId));
-    if (cached && !cached.session) await this.cache.fillSession(sessionId, session);
+    const mark = this.cache.mark();
+    const session = this.cache.session(sessionId) ?? (await this.sessionState(sessionId, mark));
     if (session === 'revoked') return null;
-    const grants = await this.userGrants(userId, cached?.grants);
+    const grants = this.cache.user(userId) ?? (await this.userGrants(userId, mark));
     if (!grants?.active) return null;
     return {
       type: 'user',
@@ -59,10 +41,11 @@ export class AccessResolver {
   async forApiKey(presented: string): Promise<Principal | null> {
     const parsed = parseApiKey(presented);
     if (!parsed) return null;
-    const key = await this.apiKeyGrants(parsed.prefix);
+    const mark = this.cache.mark();
+    const key = this.cache.apiKey(parsed.prefix) ?? (await this.apiKeyGrants(parsed.prefix, mark));
     if (!key || key.revoked || (key.expiresAt !== null && key.expiresAt <= Date.now())) return null;
     if (!hashesMatch(key.secretHash, sha256Hex(parsed.secret))) return null;
-    const creator = await this.userGrants(key.createdBy);
+    const creator = this.cache.user(key.createdBy) ?? (await this.userGrants(key.createdBy, mark));
     if (!creator?.active) return null;
     // A key never outgrows its creator: it loses what the creator loses.
     const creatorPermissions = expandPermissions(creator.permissions);
@@ -81,8 +64,7 @@ export class AccessResolver {
     };
   }
 
-  private async userGrants(userId: string, cached?: string | null): Promise<UserGrants | null> {
-    if (cached) return JSON.parse(cached) as UserGrants;
+  private async userGrants(userId: string, mark: FillMark): Promise<UserGrants | null> {
     const user = await this.users.findWithRoles(userId);
     if (!user) return null;
     const grants: UserGrants = {
@@ -91,13 +73,11 @@ export class AccessResolver {
       roles: user.roles.map((role) => role.name).sort(),
       permissions: [...new Set(user.roles.flatMap((role) => role.permissions))].sort(),
     };
-    await this.cache.fillUser(userId, JSON.stringify(grants));
+    this.cache.fillUser(userId, grants, mark);
     return grants;
   }
 
-  private async apiKeyGrants(prefix: string): Promise<ApiKeyGrants | null> {
-    const cached = await this.cache.readApiKey(prefix);
-    if (cached) return JSON.parse(cached) as ApiKeyGrants;
+  private async apiKeyGrants(prefix: string, mark: FillMark): Promise<ApiKeyGrants | null> {
     const key = await this.apiKeys.findWithSecretHash(prefix);
     if (!key) return null;
     const grants: ApiKeyGrants = {
@@ -109,15 +89,18 @@ export class AccessResolver {
       expiresAt: key.expiresAt?.getTime() ?? null,
       revoked: key.revokedAt !== null,
     };
-    await this.cache.fillApiKey(prefix, JSON.stringify(grants));
+    this.cache.fillApiKey(prefix, grants, mark);
     return grants;
   }
 
-  private async sessionStateInDatabase(sessionId: string): Promise<SessionState> {
+  private async sessionState(sessionId: string, mark: FillMark): Promise<SessionState> {
     const session = await this.sessions.findById(sessionId);
-    return session && session.revokedAt === null && session.expiresAt > new Date()
-      ? 'active'
-      : 'revoked';
+    const state =
+      session && session.revokedAt === null && session.expiresAt > new Date()
+        ? 'active'
+        : 'revoked';
+    this.cache.fillSession(sessionId, state, mark);
+    return state;
   }
 }
 

@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
@@ -226,6 +227,16 @@ export class RedisServer {
     );
     this.child = child;
     await waitFor('Redis to listen', () => portOpen(this.port), 15_000, 100);
+  }
+
+  /** One command on a connection of its own, e.g. `command('CLIENT', 'KILL', 'TYPE', 'pubsub')`. */
+  async command(name: string, ...args: string[]): Promise<unknown> {
+    const client = new Redis(this.url);
+    try {
+      return await client.call(name, ...args);
+    } finally {
+      client.disconnect();
+    }
   }
 
   /** SIGKILL: an outage, not a shutdown. */

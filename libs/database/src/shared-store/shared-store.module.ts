@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { MemorySharedStore } from './memory-shared-store';
+import { InstanceBroadcast, LocalBroadcast } from './instance-broadcast';
+import { RedisBroadcast } from './redis-broadcast';
 import { createRedisClient, RedisSharedStore } from './redis-shared-store';
 import { SharedStore } from './shared-store';
 
@@ -29,9 +31,13 @@ async function connectRedis(url: string, keyPrefix: string): Promise<Redis> {
 @Global()
 @Module({})
 export class SharedStoreModule implements OnApplicationShutdown {
-  constructor(private readonly store: SharedStore) {}
+  constructor(
+    private readonly store: SharedStore,
+    private readonly broadcast: InstanceBroadcast,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    await this.broadcast.close();
     await this.store.close();
   }
 
@@ -61,8 +67,14 @@ export class SharedStoreModule implements OnApplicationShutdown {
           useFactory: (redis: Redis | null): SharedStore =>
             redis ? new RedisSharedStore(redis) : new MemorySharedStore(),
         },
+        {
+          provide: InstanceBroadcast,
+          inject: [REDIS_CLIENT],
+          useFactory: (redis: Redis | null): Promise<InstanceBroadcast> | InstanceBroadcast =>
+            redis ? RedisBroadcast.connect(redis) : new LocalBroadcast(),
+        },
       ],
-      exports: [SharedStore, REDIS_CLIENT],
+      exports: [SharedStore, InstanceBroadcast, REDIS_CLIENT],
     };
   }
 }
