@@ -172,12 +172,13 @@ describe('examples/fulfilment-worker against a real server', () => {
     expect(fulfilled.amountPaid).toBe(3998);
     const [event] = await fulfilledEvents(order.id);
     expect(event.actor).toMatchObject({ type: 'api_key', id: setup.apiKeyId });
-    expect(workerLog).toContain(`Fulfilled order ${order.number} (${order.id})`);
     const delivery = await eventually('the delivery to be recorded', async () => {
       const found = await deliveryOf(order.id);
       return found?.status === 'succeeded' ? found : undefined;
     });
     expect(delivery).toMatchObject({ attempts: 1, lastStatusCode: 200, lastError: null });
+    // Logged before the worker answered, and so before Bastion recorded the delivery.
+    expect(workerLog).toContain(`Fulfilled order ${order.number} (${order.id})`);
   });
 
   it('refuses a delivery whose signature does not verify, and changes nothing', async () => {
@@ -321,6 +322,10 @@ describe('examples/fulfilment-worker against a real server', () => {
       ),
     );
     expect(Object.keys(printed).sort()).toEqual(['BASTION_API_KEY', 'BASTION_WEBHOOK_SECRET']);
+    const cliKeyId = /^Created API key (\S+) holding only orders:update:any$/m.exec(
+      setupOutput.stdout,
+    )?.[1];
+    expect(cliKeyId).toBeDefined();
 
     // Only the process gets order.paid now, so it is the one that fulfils.
     await setEndpointStatus('disabled');
@@ -331,10 +336,15 @@ describe('examples/fulfilment-worker against a real server', () => {
         cliOutput.stdout.includes('listening') ? true : undefined,
       );
       const order = await paidOrder();
-      await eventually('the order to be fulfilled', async () =>
-        (await getOrder(order.id)).status === 'fulfilled' ? true : undefined,
+      // The process's log line comes through a pipe, possibly after Bastion has the change.
+      await eventually('the worker process to fulfil the order', async () =>
+        cliOutput.stdout.includes(`Fulfilled order ${order.number} (${order.id})`)
+          ? true
+          : undefined,
       );
-      expect(cliOutput.stdout).toContain(`Fulfilled order ${order.number} (${order.id})`);
+      expect((await getOrder(order.id)).status).toBe('fulfilled');
+      const [event] = await fulfilledEvents(order.id);
+      expect(event.actor).toMatchObject({ type: 'api_key', id: cliKeyId });
     } finally {
       cli.kill('SIGTERM');
       expect(await exited(cli)).toBe(0);
