@@ -56,6 +56,30 @@ export default tseslint.config(
   },
   ...FEATURES.map(moduleBoundaries),
   {
+    // Example apps integrate as an internal app would: over HTTP, through the client's public
+    // entry, never the server's code. Their sources run on Node's type stripping, which keeps
+    // every import it sees: a type must be imported as one.
+    files: ['examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+(src|libs|test|migrations|console)(/|$)',
+              message: 'An example uses Bastion over HTTP, through `@bastion/client` only.',
+            },
+            {
+              regex: '^@bastion/(?!client$)',
+              message: 'Import the client through its public entry, `@bastion/client`.',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
