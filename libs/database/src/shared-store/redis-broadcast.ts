@@ -70,6 +70,8 @@ export class RedisBroadcast extends InstanceBroadcast {
     this.publishBeat = commands.broadcastBeat.bind(redis);
     subscriber.on('message', (channel: string, message: string) => this.receive(channel, message));
     subscriber.on('close', () => this.lose('subscription closed'));
+    // The main connection logs Redis errors; here they only mean the subscription is down.
+    subscriber.on('error', () => undefined);
     this.beats = setInterval(() => this.beat(), BEAT_INTERVAL_MS);
     this.beats.unref();
   }
