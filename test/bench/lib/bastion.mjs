@@ -33,6 +33,7 @@ export async function startBastion({
   secrets,
   profile,
   workers,
+  extraEnv = {},
 }) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "nest build" first`);
   const port = await freePort();
@@ -50,6 +51,7 @@ export async function startBastion({
     RATE_LIMIT_MAX: '1000000000',
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bench:${runId}:` } : {}),
     ...(workers > 1 ? { WEB_CONCURRENCY: String(workers) } : {}),
+    ...extraEnv,
   };
   const entry = workers > 1 ? CLUSTER : MAIN;
   const args = profile ? ['--require', PROFILER, entry] : [entry];

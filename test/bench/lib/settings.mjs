@@ -47,13 +47,20 @@ export function databaseUrl(server, name) {
   return url.href;
 }
 
-export function loadSettings(env = process.env) {
+/**
+ * `baseline: false` for a run without the raw baseline (`npm run bench:webhooks`); `database`:
+ * Bastion's database when BENCH_DATABASE is not set.
+ */
+export function loadSettings(
+  env = process.env,
+  { baseline = true, database = 'bastion_bench' } = {},
+) {
   const server = databaseServer(env);
   if (env.BENCH_WORKERS && env.BENCH_WORKERS !== '1' && env.BENCH_PROFILE) {
     throw new SetupError('BENCH_PROFILE profiles one process: run it with BENCH_WORKERS=1');
   }
   const baselineSource = resolve(env.BENCH_BASELINE_DIR ?? resolve(REPO_ROOT, '../shared/bench'));
-  if (!existsSync(resolve(baselineSource, 'baseline.js'))) {
+  if (baseline && !existsSync(resolve(baselineSource, 'baseline.js'))) {
     throw new SetupError(
       `No baseline at ${baselineSource} (baseline.js missing); set BENCH_BASELINE_DIR to the raw ` +
         'Fastify + pg baseline folder.',
@@ -62,7 +69,7 @@ export function loadSettings(env = process.env) {
   return {
     server,
     adminDatabaseUrl: server.href,
-    bastionDatabase: env.BENCH_DATABASE ?? 'bastion_bench',
+    bastionDatabase: env.BENCH_DATABASE ?? database,
     baselineDatabase: env.BENCH_BASELINE_DATABASE ?? 'bastion_baseline',
     redisUrl: env.REDIS_URL || undefined,
     baselineSource,
