@@ -10,6 +10,7 @@ import { AuditByRequest1763800000060 } from './1763800000060-audit-by-request';
 import { SsoIdentities1763800000160 } from './1763800000160-sso-identities';
 import { Webhooks1763800000170 } from './1763800000170-webhooks';
 import { PaymentsInFlight1763800000300 } from './1763800000300-payments-in-flight';
+import { WebhookDueByEndpoint1763800000410 } from './1763800000410-webhook-due-by-endpoint';
 
 /** Every migration, in order. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   SsoIdentities1763800000160,
   Webhooks1763800000170,
   PaymentsInFlight1763800000300,
+  WebhookDueByEndpoint1763800000410,
 ];

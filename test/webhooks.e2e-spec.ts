@@ -393,6 +393,28 @@ describe('event subscriptions (outbound webhooks)', () => {
     expect(secret).toMatch(/^v1\./);
   });
 
+  it('deletes an endpoint while its deliveries are failing and being retried', async () => {
+    const endpoint = await subscribe(['order.created'], [500]);
+    for (let i = 0; i < 12; i += 1) await newOrder();
+    await receivedAt(endpoint.path, 20);
+    // Attempts keep failing and being recorded while the endpoint goes: both lock its row.
+    await api
+      .http()
+      .delete(`/v1/webhook-endpoints/${endpoint.id}`)
+      .set(admin.auth)
+      .expect(204);
+    const [{ left }] = await api.dataSource.query<{ left: string }[]>(
+      `SELECT count(*)::text AS left FROM webhook_deliveries WHERE endpoint_id = $1`,
+      [endpoint.id],
+    );
+    expect(left).toBe('0');
+    const sent = receiver.at(endpoint.path).length;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await flush();
+    // An attempt in flight at the deletion may still arrive; nothing is sent after it.
+    expect(receiver.at(endpoint.path).length).toBeLessThanOrEqual(sent + 4);
+  });
+
   it('lists the event types and refuses unknown ones', async () => {
     const types = await api
       .http()

@@ -129,17 +129,23 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     const perEndpoint = this.config.webhooks.endpointConcurrency;
     const full = [...this.inFlight].filter(([, count]) => count >= perEndpoint).map(([id]) => id);
     return this.dataSource.transaction(async (manager) => {
+      // Per endpoint with room, through the (endpoint_id, next_attempt_at) index: an endpoint
+      // whose attempts are all in flight is not looked at, however many deliveries it has due.
       const due = await manager.query<{ id: string; endpoint_id: string }[]>(
         `SELECT d.id, d.endpoint_id
-           FROM webhook_deliveries d
-           JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled'
-          WHERE d.status = 'pending' AND d.next_attempt_at <= $1
-            AND (d.locked_until IS NULL OR d.locked_until <= $1)
-            AND d.endpoint_id <> ALL ($2::uuid[])
+           FROM webhook_endpoints e
+          CROSS JOIN LATERAL (
+                SELECT d.id, d.endpoint_id, d.next_attempt_at
+                  FROM webhook_deliveries d
+                 WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.next_attempt_at <= $1
+                   AND (d.locked_until IS NULL OR d.locked_until <= $1)
+                 ORDER BY d.next_attempt_at
+                 LIMIT $3
+                   FOR UPDATE OF d SKIP LOCKED) d
+          WHERE e.status = 'enabled' AND e.id <> ALL ($2::uuid[])
           ORDER BY d.next_attempt_at
-          LIMIT $3
-          FOR UPDATE OF d SKIP LOCKED`,
-        [now, full, CANDIDATES],
+          LIMIT $4`,
+        [now, full, perEndpoint, CANDIDATES],
       );
       const taken: string[] = [];
       const counts = new Map(this.inFlight);
@@ -209,18 +215,19 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
 
   /** Only the attempt that holds the delivery records its outcome (`attempts` is the fence). */
   private async recordSuccess(delivery: Claimed, result: SendResult, now: Date): Promise<void> {
+    // The endpoint's row before the delivery's, in the order deleting an endpoint locks them.
     await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `UPDATE webhook_endpoints SET failing_since = NULL
+          WHERE id = $1 AND failing_since IS NOT NULL`,
+        [delivery.endpoint_id],
+      );
       await manager.query(
         `UPDATE webhook_deliveries
             SET status = 'succeeded', delivered_at = $3, last_status_code = $4, last_error = NULL,
                 locked_until = NULL
           WHERE id = $1 AND attempts = $2`,
         [delivery.id, delivery.attempts, now, result.statusCode],
-      );
-      await manager.query(
-        `UPDATE webhook_endpoints SET failing_since = NULL
-          WHERE id = $1 AND failing_since IS NOT NULL`,
-        [delivery.endpoint_id],
       );
     });
   }
@@ -235,6 +242,12 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
       now.getTime() + retryDelayMs(this.config.webhooks.retryBaseMs, delivery.attempts),
     );
     await this.dataSource.transaction(async (manager) => {
+      // The endpoint's row before the delivery's, in the order deleting an endpoint locks them.
+      const [[endpoint]] = await manager.query<[{ failing_since: Date; status: string }[], number]>(
+        `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2)
+          WHERE id = $1 RETURNING failing_since, status`,
+        [delivery.endpoint_id, now],
+      );
       await manager.query(
         `UPDATE webhook_deliveries
             SET status = $3, next_attempt_at = $4, last_status_code = $5, last_error = $6,
@@ -248,11 +261,6 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
           result.statusCode,
           result.error?.slice(0, 500) ?? null,
         ],
-      );
-      const [[endpoint]] = await manager.query<[{ failing_since: Date; status: string }[], number]>(
-        `UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $2)
-          WHERE id = $1 RETURNING failing_since, status`,
-        [delivery.endpoint_id, now],
       );
       if (
         endpoint?.status !== 'enabled' ||
