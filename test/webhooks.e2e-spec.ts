@@ -398,11 +398,7 @@ describe('event subscriptions (outbound webhooks)', () => {
     for (let i = 0; i < 12; i += 1) await newOrder();
     await receivedAt(endpoint.path, 20);
     // Attempts keep failing and being recorded while the endpoint goes: both lock its row.
-    await api
-      .http()
-      .delete(`/v1/webhook-endpoints/${endpoint.id}`)
-      .set(admin.auth)
-      .expect(204);
+    await api.http().delete(`/v1/webhook-endpoints/${endpoint.id}`).set(admin.auth).expect(204);
     const [{ left }] = await api.dataSource.query<{ left: string }[]>(
       `SELECT count(*)::text AS left FROM webhook_deliveries WHERE endpoint_id = $1`,
       [endpoint.id],
