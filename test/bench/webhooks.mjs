@@ -64,10 +64,8 @@ function endpointsApi(baseUrl, token, db) {
   return {
     subscribe: (url) => call('POST', '', { url, events: ['*'], description: 'bench' }),
     /**
-     * Disables the endpoint, waits for its attempts in flight to end, then deletes it with its
-     * deliveries. Deleted at once, the delete meets the worker recording a failed attempt (each
-     * locks what the other needs next) and deadlocks: answered 500, every time while the
-     * endpoint's receiver is down.
+     * Disables the endpoint and waits for its attempts in flight to end, so that none spills into
+     * the next phase's figures, then deletes it with its deliveries.
      */
     async remove(endpoint) {
       await call(
