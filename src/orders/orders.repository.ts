@@ -177,6 +177,16 @@ export class OrdersRepository {
    * `also.read` reads one more value (its SQL, given the order id's column), returned as
    * `alsoRead`, and `also.write` runs statements of the transaction (WITH clauses).
    */
+  /**
+   * The SELECT that locks the order (FOR UPDATE) for a payment, its values bound into `params`,
+   * for a statement that works with it (a MATERIALIZED WITH clause): the columns of `lockPayable`.
+   */
+  lockPayableSql(params: SqlParams, id: string, scope: OwnershipScope = EVERY_ORDER): string {
+    const conditions = [`o.id = ${params.bind(id)}`];
+    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
+    return `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')} FOR UPDATE`;
+  }
+
   async lockPayable(
     manager: EntityManager,
     id: string,
@@ -184,10 +194,7 @@ export class OrdersRepository {
     also: LockAlso = {},
   ): Promise<(PayableOrder & { alsoRead: string | null }) | null> {
     const params = new SqlParams();
-    const conditions = [`o.id = ${params.bind(id)}`];
-    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
-    const locked = `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')}
-      FOR UPDATE`;
+    const locked = this.lockPayableSql(params, id, scope);
     const read = also.read ? `, ${also.read(params, 'o.id')} AS also_read` : '';
     const writes = (also.write?.(params) ?? []).map((sql, index) => `, write_${index} AS (${sql})`);
     const [row] = await preparedQuery<PayableOrderRow & { also_read?: string }>(

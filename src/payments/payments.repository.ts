@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { KeysetCursor, Keyset } from '@bastion/common';
 import { preparedQuery, SqlParams } from '@bastion/database';
+import type { OrderStatus, PayableOrder } from '../orders';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 
 /** A payment or refund in doubt, and the provider that was (or was about to be) asked. */
@@ -49,6 +50,24 @@ function toPayment(row: PaymentRow): Payment {
   };
 }
 
+/** What `insertFirstPending` found and did. */
+export interface FirstAttempt {
+  /** The order as locked, with the money in flight before this payment; null when not found. */
+  order: (PayableOrder & { inFlight: number }) | null;
+  /** The payment recorded, or null when the order could not take it. */
+  payment: Payment | null;
+}
+
+type FirstAttemptRow = Partial<PaymentRow> & {
+  order_id_found: string | null;
+  order_status: string | null;
+  order_currency: string | null;
+  order_total: string | null;
+  order_amount_paid: string | null;
+  order_amount_refunded: string | null;
+  order_in_flight: string | null;
+};
+
 /** Statements run with the main one, as WITH clauses named `alongside_<n>`. */
 function alongside(statements: string[]): string {
   return statements.map((sql, index) => `, alongside_${index} AS (${sql})`).join('');
@@ -88,6 +107,63 @@ export class PaymentsRepository {
       params.values,
     );
     return { payment: toPayment(row), bound: row.bound };
+  }
+
+  /**
+   * Records the first attempt of a request, `pending`, in one statement that locks its order
+   * (`lockOrder`, a SELECT ... FOR UPDATE of the columns of `OrdersRepository.lockPayable`), reads
+   * the money in flight after the lock, inserts the payment only when the order may become paid
+   * and `amount` (null: all of it) fits the outstanding balance, and runs `claim` (given the SQL of
+   * the payment's id, NULL when none was recorded: the request's idempotency key) and `event`
+   * (given the name of the inserted payment's clause and a jsonb object of its amount and currency:
+   * its audit event). Returns the order as locked (null when not found) and the payment (null when
+   * the order refused it: the caller then says why).
+   */
+  async insertFirstPending(
+    lockOrder: (params: SqlParams) => string,
+    payment: Pick<Payment, 'id' | 'provider'> & { amount: number | null },
+    payableStatuses: readonly string[],
+    claim: (params: SqlParams, attemptIdSql: string) => string,
+    event: (params: SqlParams, from: string, metadataSql: string) => string,
+  ): Promise<FirstAttempt> {
+    const params = new SqlParams();
+    const locked = lockOrder(params);
+    const inFlight = this.amountInFlightSql(params, 'o.id');
+    const amount = `COALESCE(${params.bind(payment.amount)}::bigint, a.outstanding)`;
+    const [row] = await preparedQuery<FirstAttemptRow>(
+      this.dataSource,
+      `WITH o AS MATERIALIZED (${locked}),
+        f AS MATERIALIZED (SELECT o.*, (${inFlight})::bigint AS in_flight FROM o),
+        a AS (SELECT f.*, f.total - f.amount_paid - f.in_flight AS outstanding FROM f),
+        p AS (INSERT INTO payments (id, order_id, status, amount, currency, provider)
+          SELECT ${params.bind(payment.id)}::uuid, a.id, ${params.bind(PaymentStatus.Pending)},
+            ${amount}, a.currency, ${params.bind(payment.provider)}
+            FROM a
+           WHERE a.status = ANY(${params.bind(payableStatuses)}::text[]) AND a.outstanding > 0
+             AND ${amount} <= a.outstanding
+          RETURNING ${PAYMENT_COLUMNS}),
+        k AS (${claim(params, 'SELECT id FROM p')}),
+        e AS (${event(params, 'p', `jsonb_build_object('amount', p.amount, 'currency', p.currency)`)})
+       SELECT f.id AS order_id_found, f.status AS order_status, f.currency AS order_currency,
+              f.total AS order_total, f.amount_paid AS order_amount_paid,
+              f.amount_refunded AS order_amount_refunded, f.in_flight AS order_in_flight, p.*
+         FROM (VALUES (1)) AS one LEFT JOIN f ON true LEFT JOIN p ON true`,
+      params.values,
+    );
+    return {
+      order: row.order_id_found
+        ? {
+            id: row.order_id_found,
+            status: row.order_status as OrderStatus,
+            currency: row.order_currency as string,
+            total: Number(row.order_total),
+            amountPaid: Number(row.order_amount_paid),
+            amountRefunded: Number(row.order_amount_refunded),
+            inFlight: Number(row.order_in_flight),
+          }
+        : null,
+      payment: row.id ? toPayment(row as PaymentRow) : null,
+    };
   }
 
   findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<Payment | null> {

@@ -9,9 +9,15 @@ import {
   PageQueryDto,
   toPage,
 } from '@bastion/common';
-import { ownershipScope, Permission, Principal } from '@bastion/rbac';
+import { OwnershipScope, ownershipScope, Permission, Principal } from '@bastion/rbac';
 import { AuditWriter } from '../audit';
-import { assertTransition, OrderStatus, OrdersRepository } from '../orders';
+import {
+  assertTransition,
+  OrderStatus,
+  OrdersRepository,
+  PayableOrder,
+  statusesAllowing,
+} from '../orders';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentDto, toPaymentDto } from './dto/payment.dto';
 import { Payment, PaymentStatus } from './entities/payment.entity';
@@ -20,7 +26,7 @@ import { ChargeOutcome } from './providers/payment-provider';
 import { PaymentSettlement, SettledElsewhere } from './payment-settlement.service';
 import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
-import { PaymentsRepository } from './payments.repository';
+import { FirstAttempt, PaymentsRepository } from './payments.repository';
 import { PaymentProviders } from './providers/payment-providers';
 import { RefundsRepository } from './refunds.repository';
 
@@ -50,26 +56,21 @@ export class PaymentsService {
     dto: CreatePaymentDto,
     claim: IdempotencyClaim,
   ): Promise<PaymentDto> {
+    const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
+    if (!claim.held) {
+      const provider = this.providers.default().name;
+      const first = await this.recordFirst(orderId, scope, provider, dto, claim);
+      if (first) return this.charge(first, dto);
+    }
     // Taken over from a request cut short after it recorded its payment: finish that one.
     if (claim.attemptId) return this.resume(claim.attemptId);
-    const scope = ownershipScope(principal, Permission.PaymentsCreateAny);
     const provider = this.providers.default();
     const attempt = await this.dataSource.transaction(async (manager) => {
       const order = await this.orders.lockPayable(manager, orderId, scope, {
         read: (params, id) => this.payments.amountInFlightSql(params, id),
       });
       if (!order) throw new NotFoundProblem('Order');
-      // Only an order that may still become paid takes payments: cancelled and paid ones are 409s.
-      assertTransition(order.status, OrderStatus.Paid);
-      const outstanding = order.total - order.amountPaid - Number(order.alsoRead);
-      if (outstanding <= 0) throw new PaymentsException(PaymentsErrorCode.NothingOutstanding);
-      const amount = dto.amount ?? outstanding;
-      if (amount > outstanding) {
-        throw new PaymentsException(
-          PaymentsErrorCode.AmountExceedsOutstanding,
-          String(outstanding),
-        );
-      }
+      const amount = payableAmount(order, Number(order.alsoRead), dto);
       const id = randomUUID();
       const recorded = await this.payments.insertPending(
         manager,
@@ -87,7 +88,59 @@ export class PaymentsService {
       if (!recorded.bound) throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
       return recorded.payment;
     });
-    const outcome = await provider.charge({
+    return this.charge(attempt, dto);
+  }
+
+  /**
+   * The request's first try with a key it has not claimed yet: claims the key and records the
+   * attempt, `pending`, in one statement (`PaymentsRepository.insertFirstPending`), which commits
+   * the claim alone when the order refuses the payment (the refusal is then thrown, and kept as
+   * the key's answer). Null when the key was in the table already: the claim is then held (taken
+   * over from a request cut short when `attemptId` is set) and the caller goes on as for a claim
+   * made before the handler; or `claimTaken` threw the 409, the 422 or the replay.
+   */
+  private async recordFirst(
+    orderId: string,
+    scope: OwnershipScope,
+    provider: string,
+    dto: CreatePaymentDto,
+    claim: IdempotencyClaim,
+  ): Promise<Payment | null> {
+    const id = randomUUID();
+    let recorded: FirstAttempt;
+    try {
+      recorded = await this.payments.insertFirstPending(
+        (params) => this.orders.lockPayableSql(params, orderId, scope),
+        { id, amount: dto.amount ?? null, provider },
+        PAYABLE_STATUSES,
+        (params, attemptIdSql) => this.keys.claimFreshSql(params, claim, attemptIdSql),
+        (params, from, metadataSql) =>
+          this.audit.insertEachSql(
+            params,
+            {
+              action: 'payment.created',
+              resource: { type: 'payment', id },
+              metadata: { orderId, provider },
+            },
+            from,
+            metadataSql,
+          ),
+      );
+    } catch (error) {
+      if (!this.keys.isKeyTaken(error)) throw error;
+      await this.keys.claimTaken(claim);
+      return null;
+    }
+    claim.held = true;
+    if (recorded.payment) return recorded.payment;
+    if (!recorded.order) throw new NotFoundProblem('Order');
+    payableAmount(recorded.order, recorded.order.inFlight, dto);
+    throw new Error(`Order ${orderId} refused a payment it could take`);
+  }
+
+  /** Charges the recorded attempt and settles it with the provider's answer. */
+  private async charge(attempt: Payment, dto: CreatePaymentDto): Promise<PaymentDto> {
+    const outcome = await this.providers.ofPayment(attempt.provider).charge({
       key: attempt.id,
       amount: attempt.amount,
       currency: attempt.currency,
@@ -163,4 +216,27 @@ export class PaymentsService {
     const refunds = await this.refunds.byPayment([payment.id]);
     return toPaymentDto(payment, refunds.get(payment.id) ?? []);
   }
+}
+
+/** Statuses of an order that may still become paid: only those take payments. */
+const PAYABLE_STATUSES = statusesAllowing(OrderStatus.Paid);
+
+/**
+ * The amount a payment of `dto` takes from a locked order with `inFlight` being captured, or the
+ * problem that refuses it: a cancelled or paid order is a 409, as is an amount beyond what is
+ * outstanding. `PaymentsRepository.insertFirstPending` applies the same rules in SQL.
+ */
+function payableAmount(
+  order: Pick<PayableOrder, 'status' | 'total' | 'amountPaid'>,
+  inFlight: number,
+  dto: CreatePaymentDto,
+): number {
+  assertTransition(order.status, OrderStatus.Paid);
+  const outstanding = order.total - order.amountPaid - inFlight;
+  if (outstanding <= 0) throw new PaymentsException(PaymentsErrorCode.NothingOutstanding);
+  const amount = dto.amount ?? outstanding;
+  if (amount > outstanding) {
+    throw new PaymentsException(PaymentsErrorCode.AmountExceedsOutstanding, String(outstanding));
+  }
+  return amount;
 }

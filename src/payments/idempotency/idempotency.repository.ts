@@ -24,6 +24,9 @@ export interface KeyRow {
   lease_seconds_left: number;
 }
 
+/** The constraint a key already in the table violates; see `insertFreshSql`. */
+export const KEY_TAKEN = 'idempotency_keys_pkey';
+
 const SCOPE_MATCHES = 'actor_type = $1 AND actor_id = $2 AND key = $3';
 
 function scopeParams({ actorType, actorId, key }: IdempotencyScope): string[] {
@@ -80,6 +83,29 @@ export class IdempotencyRepository {
       leaseSeconds,
     ]);
     return rows.length > 0;
+  }
+
+  /**
+   * The INSERT of a key never used, for its first request, as one statement of the larger one that
+   * also records what the request does (a WITH clause), its values bound into `params`;
+   * `attemptIdSql` is the attempt recorded with it, or NULL. A key already in the table (live or
+   * expired) fails the whole statement with a unique violation of `KEY_TAKEN`: nothing it wrote
+   * commits, and the caller then claims the key as `insertOrTakeExpired` and the rest do.
+   */
+  insertFreshSql(
+    params: SqlParams,
+    hold: KeyHold,
+    fingerprint: string,
+    leaseSeconds: number,
+    attemptIdSql: string,
+  ): string {
+    const { scope, leaseToken } = hold;
+    return `INSERT INTO idempotency_keys (actor_type, actor_id, key, lease_token,
+        request_fingerprint, state, locked_until, expires_at, attempt_id)
+      SELECT ${params.bind(scope.actorType)}, ${params.bind(scope.actorId)},
+        ${params.bind(scope.key)}, ${params.bind(leaseToken)}::uuid, ${params.bind(fingerprint)},
+        'in_progress', now() + make_interval(secs => ${params.bind(leaseSeconds)}),
+        now() + interval '24 hours', (${attemptIdSql})`;
   }
 
   /**

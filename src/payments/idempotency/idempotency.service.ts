@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { SqlParams } from '@bastion/database';
+import { isUniqueViolation, SqlParams } from '@bastion/database';
 import { AppConfig } from '../../config/app-config';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
-import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
+import { IdempotencyRepository, IdempotencyScope, KEY_TAKEN } from './idempotency.repository';
 
 export type { IdempotencyScope } from './idempotency.repository';
 
@@ -23,6 +23,24 @@ export interface IdempotencyClaim {
    * crash): this request settles that attempt instead of making another. Null: run afresh.
    */
   attemptId: string | null;
+  /** The request's fingerprint (method, URL, body), which a retry with this key must match. */
+  fingerprint: string;
+  /**
+   * Whether the request holds the key yet. A route that claims it in its handler's first statement
+   * (`@Idempotent({ claimInHandler: true })`) starts without: `insertFreshSql` takes a key never
+   * used, and `claimTaken` any other.
+   */
+  held: boolean;
+}
+
+/**
+ * Thrown by a handler that claims its key itself when the key holds a final answer already: the
+ * interceptor replays it, as it does for a claim it makes before the handler.
+ */
+export class StoredReplay extends Error {
+  constructor(readonly response: StoredResponse) {
+    super('Replay of a stored response');
+  }
 }
 
 export type ClaimOutcome =
@@ -51,11 +69,14 @@ export class IdempotencyService {
    * Claims the key for this request, or answers with the response to replay; throws 409 while
    * another request holds the key and 422 when the key came with another request.
    */
-  async claim(scope: IdempotencyScope, fingerprint: string): Promise<ClaimOutcome> {
-    const leaseToken = randomUUID();
+  async claim(
+    scope: IdempotencyScope,
+    fingerprint: string,
+    leaseToken: string = randomUUID(),
+  ): Promise<ClaimOutcome> {
     const claimed = (attemptId: string | null): ClaimOutcome => ({
       kind: 'claimed',
-      claim: { scope, leaseToken, attemptId },
+      claim: { scope, leaseToken, attemptId, fingerprint, held: true },
     });
     const hold = { scope, leaseToken };
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
@@ -83,6 +104,43 @@ export class IdempotencyService {
       };
     }
     throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
+  }
+
+  /** A claim of the key still to be made, by the handler (`@Idempotent({ claimInHandler: true })`). */
+  unclaimed(scope: IdempotencyScope, fingerprint: string): IdempotencyClaim {
+    return { scope, leaseToken: randomUUID(), attemptId: null, fingerprint, held: false };
+  }
+
+  /**
+   * The claim of a key never used, as one statement of the larger one that records the request's
+   * attempt (`attemptIdSql`, NULL when it records none); see `IdempotencyRepository.insertFreshSql`.
+   * The statement fails with a unique violation (`isKeyTaken`) when the key is in the table.
+   */
+  claimFreshSql(params: SqlParams, claim: IdempotencyClaim, attemptIdSql: string): string {
+    return this.keys.insertFreshSql(
+      params,
+      claim,
+      claim.fingerprint,
+      this.leaseSeconds,
+      attemptIdSql,
+    );
+  }
+
+  /** Whether `error` is the statement of `claimFreshSql` finding its key in the table. */
+  isKeyTaken(error: unknown): boolean {
+    return isUniqueViolation(error, KEY_TAKEN);
+  }
+
+  /**
+   * `claim` for a handler whose statement found its key in the table: the claim is held after it
+   * (taken over from a request cut short when `attemptId` is set), or it throws the 409 or 422, or
+   * `StoredReplay` with the answer to replay.
+   */
+  async claimTaken(claim: IdempotencyClaim): Promise<void> {
+    const outcome = await this.claim(claim.scope, claim.fingerprint, claim.leaseToken);
+    if (outcome.kind === 'replay') throw new StoredReplay(outcome.response);
+    claim.attemptId = outcome.claim.attemptId;
+    claim.held = true;
   }
 
   /**
