@@ -89,13 +89,15 @@ export class AuditEventsRepository {
   /**
    * `insertSql` of an event written once for each row of `from` (none, one): for a statement whose
    * event depends on what an earlier part of it wrote. `metadataSql`, over `from`'s columns, is a
-   * jsonb object merged into the event's metadata.
+   * jsonb object merged into the event's metadata. With `occurredAfterSql` (an instant over
+   * `from`'s columns), the event's time comes after it.
    */
   insertEachSql(
     params: SqlParams,
     event: NewAuditEvent,
     from: string,
     metadataSql: string,
+    occurredAfterSql?: string,
   ): string {
     const values = [
       event.id,
@@ -115,8 +117,15 @@ export class AuditEventsRepository {
     values[0] += '::uuid';
     values[11] += '::jsonb';
     const metadata = `${params.bind(JSON.stringify(event.metadata))}::jsonb || ${metadataSql}`;
-    return `INSERT INTO audit_events (${EVENT_INSERT_COLUMNS})
-      SELECT ${values.join(', ')}, ${metadata} FROM ${from}`;
+    // Strictly after an event the same statement wrote: the database clock alone could tie them.
+    const [column, value] = occurredAfterSql
+      ? [
+          ', occurred_at',
+          `, GREATEST(clock_timestamp(), ${occurredAfterSql} + interval '1 microsecond')`,
+        ]
+      : ['', ''];
+    return `INSERT INTO audit_events (${EVENT_INSERT_COLUMNS}${column})
+      SELECT ${values.join(', ')}, ${metadata}${value} FROM ${from}`;
   }
 
   // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.

@@ -69,10 +69,23 @@ export class AuditWriter {
   /**
    * `insertSql` of an event written once for each row of `from` (a WITH clause of the same
    * statement, holding one row or none), with `metadataSql` (a jsonb object over `from`'s
-   * columns) merged into `record`'s metadata: values the statement itself works out.
+   * columns) merged into `record`'s metadata: values the statement itself works out; with
+   * `occurredAfterSql`, an instant the event must come after (an earlier event of the statement).
    */
-  insertEachSql(params: SqlParams, record: AuditRecord, from: string, metadataSql: string): string {
-    return this.events.insertEachSql(params, this.toRow(record), from, metadataSql);
+  insertEachSql(
+    params: SqlParams,
+    record: AuditRecord,
+    from: string,
+    metadataSql: string,
+    occurredAfterSql?: string,
+  ): string {
+    return this.events.insertEachSql(
+      params,
+      this.toRow(record),
+      from,
+      metadataSql,
+      occurredAfterSql,
+    );
   }
 
   private toRow(record: AuditRecord): NewAuditEvent {

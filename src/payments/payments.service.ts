@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
@@ -19,14 +19,14 @@ import {
   statusesAllowing,
 } from '../orders';
 import { CreatePaymentDto } from './dto/create-payment.dto';
-import { PaymentDto, toPaymentDto } from './dto/payment.dto';
+import { PaymentDto, paymentDtoJsonbSql, toPaymentDto } from './dto/payment.dto';
 import { Payment, PaymentStatus } from './entities/payment.entity';
 import { IdempotencyClaim, IdempotencyService } from './idempotency/idempotency.service';
 import { ChargeOutcome } from './providers/payment-provider';
 import { PaymentSettlement, SettledElsewhere } from './payment-settlement.service';
 import { PaymentsReconciler } from './payments-reconciler.service';
 import { PaymentsErrorCode, PaymentsException } from './payments.exception';
-import { FirstAttempt, PaymentsRepository } from './payments.repository';
+import { PaymentsRepository } from './payments.repository';
 import { PaymentProviders } from './providers/payment-providers';
 import { RefundsRepository } from './refunds.repository';
 
@@ -46,9 +46,10 @@ export class PaymentsService {
 
   /**
    * Records the attempt (`pending`), tied to the request's idempotency key, and commits before
-   * calling the provider, then settles it in a second transaction: a crash in between leaves a
-   * row the reconciler settles later, or the retry that takes the key over settles at once. Each
-   * transaction writes in one statement after its order lock.
+   * calling the provider, then settles it and keeps the key's answer in a second statement: a
+   * crash in between leaves a row the reconciler settles later, or the retry that takes the key
+   * over settles at once. A key never used is claimed in the statement that records the attempt;
+   * any other is claimed first and the attempt recorded in a transaction with its order lock.
    */
   async create(
     principal: Principal,
@@ -60,7 +61,7 @@ export class PaymentsService {
     if (!claim.held) {
       const provider = this.providers.default().name;
       const first = await this.recordFirst(orderId, scope, provider, dto, claim);
-      if (first) return this.charge(first, dto);
+      if (first) return this.charge(first, dto, claim);
     }
     // Taken over from a request cut short after it recorded its payment: finish that one.
     if (claim.attemptId) return this.resume(claim.attemptId);
@@ -88,7 +89,7 @@ export class PaymentsService {
       if (!recorded.bound) throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
       return recorded.payment;
     });
-    return this.charge(attempt, dto);
+    return this.charge(attempt, dto, claim);
   }
 
   /**
@@ -107,27 +108,24 @@ export class PaymentsService {
     claim: IdempotencyClaim,
   ): Promise<Payment | null> {
     const id = randomUUID();
-    let recorded: FirstAttempt;
-    try {
-      recorded = await this.payments.insertFirstPending(
-        (params) => this.orders.lockPayableSql(params, orderId, scope),
-        { id, amount: dto.amount ?? null, provider },
-        PAYABLE_STATUSES,
-        (params, attemptIdSql) => this.keys.claimFreshSql(params, claim, attemptIdSql),
-        (params, from, metadataSql) =>
-          this.audit.insertEachSql(
-            params,
-            {
-              action: 'payment.created',
-              resource: { type: 'payment', id },
-              metadata: { orderId, provider },
-            },
-            from,
-            metadataSql,
-          ),
-      );
-    } catch (error) {
-      if (!this.keys.isKeyTaken(error)) throw error;
+    const recorded = await this.payments.insertFirstPending(
+      (params) => this.orders.lockPayableSql(params, orderId, scope),
+      { id, amount: dto.amount ?? null, provider },
+      PAYABLE_STATUSES,
+      (params, attemptIdSql) => this.keys.claimFreshSql(params, claim, attemptIdSql),
+      (params, from, metadataSql) =>
+        this.audit.insertEachSql(
+          params,
+          {
+            action: 'payment.created',
+            resource: { type: 'payment', id },
+            metadata: { orderId, provider },
+          },
+          from,
+          metadataSql,
+        ),
+    );
+    if (!recorded.claimed) {
       await this.keys.claimTaken(claim);
       return null;
     }
@@ -139,21 +137,36 @@ export class PaymentsService {
   }
 
   /** Charges the recorded attempt and settles it with the provider's answer. */
-  private async charge(attempt: Payment, dto: CreatePaymentDto): Promise<PaymentDto> {
+  private async charge(
+    attempt: Payment,
+    dto: CreatePaymentDto,
+    claim: IdempotencyClaim,
+  ): Promise<PaymentDto> {
     const outcome = await this.providers.ofPayment(attempt.provider).charge({
       key: attempt.id,
       amount: attempt.amount,
       currency: attempt.currency,
       token: dto.paymentMethod.token,
     });
-    return toPaymentDto(await this.settleOwnCharge(attempt, outcome), []);
+    return toPaymentDto(await this.settleOwnCharge(attempt, outcome, claim), []);
   }
 
-  private async settleOwnCharge(attempt: Payment, outcome: ChargeOutcome): Promise<Payment> {
+  /**
+   * Settles the request's own charge and keeps its answer for the key in one statement; when
+   * the payment was settled by someone else first, as any late outcome, and the interceptor
+   * keeps the answer.
+   */
+  private async settleOwnCharge(
+    attempt: Payment,
+    outcome: ChargeOutcome,
+    claim: IdempotencyClaim,
+  ): Promise<Payment> {
     try {
-      return await this.dataSource.transaction((manager) =>
-        this.settlement.applyOwnCharge(manager, attempt, outcome),
+      const settled = await this.settlement.applyOwnCharge(attempt, outcome, (params, from) =>
+        this.keys.completeSql(params, claim, HttpStatus.CREATED, from, paymentDtoJsonbSql(from)),
       );
+      claim.completed = true;
+      return settled;
     } catch (error) {
       if (!(error instanceof SettledElsewhere)) throw error;
     }

@@ -15,7 +15,14 @@ const SCOPE = { actorType: 'user', actorId: 'u-1', key: 'k-1' };
 function claimed(attemptId: string | null): ClaimOutcome {
   return {
     kind: 'claimed',
-    claim: { scope: SCOPE, leaseToken: 't-1', attemptId, fingerprint: 'f-1', held: true },
+    claim: {
+      scope: SCOPE,
+      leaseToken: 't-1',
+      attemptId,
+      fingerprint: 'f-1',
+      held: true,
+      completed: false,
+    },
   };
 }
 
@@ -73,6 +80,7 @@ describe('IdempotencyInterceptor', () => {
       attemptId: null,
       fingerprint: 'f-1',
       held: true,
+      completed: false,
     };
     const { keys, request, headers, run } = setup({ kind: 'claimed', claim });
 

@@ -109,7 +109,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       HttpStatus.CREATED;
     return next.handle().pipe(
       mergeMap(async (body: unknown) => {
-        await this.keys.complete(claim, { status, body });
+        if (!claim.completed) await this.keys.complete(claim, { status, body });
         // Taken over from a request cut short: the answer is that request's, not a new one.
         if (claim.attemptId) void reply.header(REPLAYED_HEADER, 'true');
         return body;

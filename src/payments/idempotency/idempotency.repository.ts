@@ -24,9 +24,6 @@ export interface KeyRow {
   lease_seconds_left: number;
 }
 
-/** The constraint a key already in the table violates; see `insertFreshSql`. */
-export const KEY_TAKEN = 'idempotency_keys_pkey';
-
 const SCOPE_MATCHES = 'actor_type = $1 AND actor_id = $2 AND key = $3';
 
 function scopeParams({ actorType, actorId, key }: IdempotencyScope): string[] {
@@ -88,9 +85,9 @@ export class IdempotencyRepository {
   /**
    * The INSERT of a key never used, for its first request, as one statement of the larger one that
    * also records what the request does (a WITH clause), its values bound into `params`;
-   * `attemptIdSql` is the attempt recorded with it, or NULL. A key already in the table (live or
-   * expired) fails the whole statement with a unique violation of `KEY_TAKEN`: nothing it wrote
-   * commits, and the caller then claims the key as `insertOrTakeExpired` and the rest do.
+   * `attemptIdSql` is the attempt recorded with it (no row: none). It returns a row when it took
+   * the key; none when the key was in the table (live or expired), and the caller then claims it
+   * as `insertOrTakeExpired` and the rest do.
    */
   insertFreshSql(
     params: SqlParams,
@@ -105,7 +102,8 @@ export class IdempotencyRepository {
       SELECT ${params.bind(scope.actorType)}, ${params.bind(scope.actorId)},
         ${params.bind(scope.key)}, ${params.bind(leaseToken)}::uuid, ${params.bind(fingerprint)},
         'in_progress', now() + make_interval(secs => ${params.bind(leaseSeconds)}),
-        now() + interval '24 hours', (${attemptIdSql})`;
+        now() + interval '24 hours', (${attemptIdSql})
+      ON CONFLICT (actor_type, actor_id, key) DO NOTHING RETURNING 1`;
   }
 
   /**
@@ -158,6 +156,22 @@ export class IdempotencyRepository {
   bindAttemptSql(params: SqlParams, hold: KeyHold, attemptId: string): string {
     return `UPDATE idempotency_keys SET attempt_id = ${params.bind(attemptId)}
         WHERE ${heldBy(params, hold)} RETURNING 1`;
+  }
+
+  /**
+   * `complete` as one statement of a larger one (a WITH clause), for each row of `from` (one or
+   * none), with `bodySql` (a jsonb value over `from`'s columns) as the stored body.
+   */
+  completeEachSql(
+    params: SqlParams,
+    hold: KeyHold,
+    status: number,
+    from: string,
+    bodySql: string,
+  ): string {
+    return `UPDATE idempotency_keys SET state = 'completed',
+        response_status = ${params.bind(status)}, response_body = ${bodySql}
+      FROM ${from} WHERE ${heldBy(params, hold)}`;
   }
 
   async complete(hold: KeyHold, status: number, body: unknown): Promise<void> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { isUniqueViolation, SqlParams } from '@bastion/database';
+import { SqlParams } from '@bastion/database';
 import { AppConfig } from '../../config/app-config';
 import { PaymentsErrorCode, PaymentsException } from '../payments.exception';
-import { IdempotencyRepository, IdempotencyScope, KEY_TAKEN } from './idempotency.repository';
+import { IdempotencyRepository, IdempotencyScope } from './idempotency.repository';
 
 export type { IdempotencyScope } from './idempotency.repository';
 
@@ -31,6 +31,11 @@ export interface IdempotencyClaim {
    * used, and `claimTaken` any other.
    */
   held: boolean;
+  /**
+   * Whether the handler kept its final answer itself, in the statement that recorded its outcome
+   * (`completeSql`): the interceptor then has nothing left to store.
+   */
+  completed: boolean;
 }
 
 /**
@@ -76,7 +81,7 @@ export class IdempotencyService {
   ): Promise<ClaimOutcome> {
     const claimed = (attemptId: string | null): ClaimOutcome => ({
       kind: 'claimed',
-      claim: { scope, leaseToken, attemptId, fingerprint, held: true },
+      claim: { scope, leaseToken, attemptId, fingerprint, held: true, completed: false },
     });
     const hold = { scope, leaseToken };
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
@@ -108,13 +113,20 @@ export class IdempotencyService {
 
   /** A claim of the key still to be made, by the handler (`@Idempotent({ claimInHandler: true })`). */
   unclaimed(scope: IdempotencyScope, fingerprint: string): IdempotencyClaim {
-    return { scope, leaseToken: randomUUID(), attemptId: null, fingerprint, held: false };
+    return {
+      scope,
+      leaseToken: randomUUID(),
+      attemptId: null,
+      fingerprint,
+      held: false,
+      completed: false,
+    };
   }
 
   /**
    * The claim of a key never used, as one statement of the larger one that records the request's
-   * attempt (`attemptIdSql`, NULL when it records none); see `IdempotencyRepository.insertFreshSql`.
-   * The statement fails with a unique violation (`isKeyTaken`) when the key is in the table.
+   * attempt (`attemptIdSql`, no row when it records none): it returns a row when it took the key;
+   * see `IdempotencyRepository.insertFreshSql`.
    */
   claimFreshSql(params: SqlParams, claim: IdempotencyClaim, attemptIdSql: string): string {
     return this.keys.insertFreshSql(
@@ -124,11 +136,6 @@ export class IdempotencyService {
       this.leaseSeconds,
       attemptIdSql,
     );
-  }
-
-  /** Whether `error` is the statement of `claimFreshSql` finding its key in the table. */
-  isKeyTaken(error: unknown): boolean {
-    return isUniqueViolation(error, KEY_TAKEN);
   }
 
   /**
@@ -161,6 +168,21 @@ export class IdempotencyService {
    */
   bindSql(params: SqlParams, claim: IdempotencyClaim, attemptId: string): string {
     return this.keys.bindAttemptSql(params, claim, attemptId);
+  }
+
+  /**
+   * `complete` as one statement of the larger one that records the request's outcome, for the
+   * row of `from` (none: nothing is kept), the body being `bodySql` (jsonb over `from`'s columns).
+   * The caller marks the claim `completed` once that statement ran.
+   */
+  completeSql(
+    params: SqlParams,
+    claim: IdempotencyClaim,
+    status: number,
+    from: string,
+    bodySql: string,
+  ): string {
+    return this.keys.completeEachSql(params, claim, status, from, bodySql);
   }
 
   /** Keeps the final response of the request that holds the key, for replays. */
