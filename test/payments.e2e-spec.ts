@@ -157,6 +157,21 @@ describe('payments and refunds', () => {
       ]);
     });
 
+    it('adds up concurrent captures into one order, which becomes paid once', async () => {
+      const order = await newOrder(api, alice.auth, oneItem(1000));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, () => pay(alice, order.id, { ...VISA, amount: 100 })),
+      );
+      expect(responses.map((response) => response.status)).toEqual(Array<number>(10).fill(201));
+      expect(responses.every((response) => response.body.status === 'succeeded')).toBe(true);
+      expect(await orderOf(order.id)).toMatchObject({ status: 'paid', amountPaid: 1000 });
+      const paid: { n: string }[] = await api.dataSource.query(
+        `SELECT count(*) AS n FROM audit_events WHERE action = 'order.paid' AND resource_id = $1`,
+        [order.id],
+      );
+      expect(paid[0].n).toBe('1');
+    });
+
     it('never takes more than the outstanding balance', async () => {
       const order = await newOrder(api, alice.auth, oneItem(500));
       const response = await pay(alice, order.id, { ...VISA, amount: 501 }).expect(409);

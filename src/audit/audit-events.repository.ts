@@ -25,6 +25,9 @@ export type AuditEventPageRow = AuditEventRow & { cursor_key: string };
 /** An event as written: `seq`, the hashes and `occurred_at` come later or from the database. */
 export type NewAuditEvent = Omit<AuditEvent, 'seq' | 'occurredAt' | 'hash' | 'prevHash'>;
 
+const EVENT_INSERT_COLUMNS = `id, actor_type, actor_id, actor_display, action, resource_type,
+  resource_id, outcome, request_id, ip, user_agent, changes, metadata`;
+
 const NEWEST_FIRST = new Keyset('e.occurred_at', 'e.id', 'DESC');
 const OLDEST_FIRST = new Keyset('e.occurred_at', 'e.id', 'ASC');
 
@@ -81,6 +84,48 @@ export class AuditEventsRepository {
       changes: event.changes === null ? null : JSON.stringify(event.changes),
       metadata: JSON.stringify(event.metadata),
     });
+  }
+
+  /**
+   * `insertSql` of an event written once for each row of `from` (none, one): for a statement whose
+   * event depends on what an earlier part of it wrote. `metadataSql`, over `from`'s columns, is a
+   * jsonb object merged into the event's metadata. With `occurredAfterSql` (an instant over
+   * `from`'s columns), the event's time comes after it.
+   */
+  insertEachSql(
+    params: SqlParams,
+    event: NewAuditEvent,
+    from: string,
+    metadataSql: string,
+    occurredAfterSql?: string,
+  ): string {
+    const values = [
+      event.id,
+      event.actorType,
+      event.actorId,
+      event.actorDisplay,
+      event.action,
+      event.resourceType,
+      event.resourceId,
+      event.outcome,
+      event.requestId,
+      event.ip,
+      event.userAgent,
+      event.changes === null ? null : JSON.stringify(event.changes),
+    ].map((value) => params.bind(value));
+    // Typed where text would not be assigned to the column: a SELECT's parameters are text.
+    values[0] += '::uuid';
+    values[11] += '::jsonb';
+    const metadata = `${params.bind(JSON.stringify(event.metadata))}::jsonb || ${metadataSql}`;
+    // Strictly after an event the same statement wrote: the database clock alone could tie them.
+    const [column, value] = occurredAfterSql
+      ? [
+          ', occurred_at',
+          `, GREATEST(clock_timestamp(), ${occurredAfterSql} + interval '1 microsecond')`,
+        ]
+      : ['', ''];
+    return `INSERT INTO audit_events (${EVENT_INSERT_COLUMNS}${column})
+      SELECT ${values.join(', ')}, ${metadata}${value} FROM ${from}`;
   }
 
   // Plain SQL: this insert is on every write path, and entity insert machinery costs more than it.

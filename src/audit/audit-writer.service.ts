@@ -66,6 +66,28 @@ export class AuditWriter {
     return this.events.insertSql(params, this.toRow(record));
   }
 
+  /**
+   * `insertSql` of an event written once for each row of `from` (a WITH clause of the same
+   * statement, holding one row or none), with `metadataSql` (a jsonb object over `from`'s
+   * columns) merged into `record`'s metadata: values the statement itself works out; with
+   * `occurredAfterSql`, an instant the event must come after (an earlier event of the statement).
+   */
+  insertEachSql(
+    params: SqlParams,
+    record: AuditRecord,
+    from: string,
+    metadataSql: string,
+    occurredAfterSql?: string,
+  ): string {
+    return this.events.insertEachSql(
+      params,
+      this.toRow(record),
+      from,
+      metadataSql,
+      occurredAfterSql,
+    );
+  }
+
   private toRow(record: AuditRecord): NewAuditEvent {
     const context = requestContext.current();
     const actor: AuditActor =

@@ -4,6 +4,6 @@ export type { PayableOrder } from './orders.repository';
 export { OrderPaymentsService } from './order-payments.service';
 export type { PaymentActivity } from './order-payments.service';
 export type { OrderDto } from './dto/order.dto';
-export { assertTransition, OrderStatus } from './order-state';
+export { assertTransition, OrderStatus, statusesAllowing } from './order-state';
 export { bigintAsNumber, MAX_ORDER_TOTAL } from './money';
 export { OrdersService } from './orders.service';

@@ -59,19 +59,42 @@ export class OrderPaymentsService {
   }
 
   /**
-   * `recordCapture` as statements of the larger one that settles the payment (WITH clauses), their
-   * values bound into `params`: the order's change and its event commit with the payment's.
+   * `recordCapture` for the payment row of the WITH clause `payment` (its `order_id`, which is
+   * `orderId`, and `amount`; no row: nothing changes), as WITH clauses of the statement that
+   * settles it, worked out by the database on the order as it is when the statement updates it:
+   * `captured` (the order's change) and `order_paid` (its event when the order became paid, timed
+   * after the instant `afterSql` over the clause `after`: the payment's event). The statement must
+   * have locked the order before it settled `payment`. Only a pending order becomes paid (the
+   * transition table's one way there), as `recordCapture`'s event says.
    */
-  recordCaptureSql(
+  recordCaptureEachSql(
     params: SqlParams,
-    order: LockedOrder,
-    amount: number,
-    actor?: AuditActor,
-  ): string[] {
-    const capture = captureOf(order, amount, actor);
-    const statements = [this.orders.captureSql(params, order.id, capture.changes)];
-    if (capture.event) statements.push(this.audit.insertSql(params, capture.event));
-    return statements;
+    orderId: string,
+    payment: string,
+    after: string,
+    afterSql: string,
+  ): string {
+    const pending = params.bind(OrderStatus.Pending);
+    const paid = params.bind(OrderStatus.Paid);
+    const event = this.audit.insertEachSql(
+      params,
+      {
+        action: 'order.paid',
+        resource: { type: 'order', id: orderId },
+        changes: { before: { status: OrderStatus.Pending }, after: { status: OrderStatus.Paid } },
+      },
+      `captured CROSS JOIN ${after} WHERE captured.became_paid`,
+      `jsonb_build_object('amountPaid', captured.amount_paid, 'total', captured.total)`,
+      afterSql,
+    );
+    return `, captured AS (UPDATE orders ord SET amount_paid = ord.amount_paid + c.amount,
+          status = CASE WHEN ord.amount_paid + c.amount = ord.total AND ord.status = ${pending}
+            THEN ${paid} ELSE ord.status END,
+          version = ord.version + 1, updated_at = CURRENT_TIMESTAMP
+        FROM ${payment} c WHERE ord.id = c.order_id
+        RETURNING ord.amount_paid, ord.total,
+          ord.status = ${paid} AND ord.amount_paid - c.amount < ord.total AS became_paid),
+      order_paid AS (${event})`;
   }
 
   /** Adds a refunded amount to a locked order: `partially_refunded`, then `refunded`. */

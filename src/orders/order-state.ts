@@ -23,6 +23,13 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
   return ORDER_TRANSITIONS[from].includes(to);
 }
 
+/** The statuses an order may move to `to` from. */
+export function statusesAllowing(to: OrderStatus): OrderStatus[] {
+  return (Object.keys(ORDER_TRANSITIONS) as OrderStatus[]).filter((from) =>
+    canTransition(from, to),
+  );
+}
+
 /** A 409 naming the current state when the table does not allow `from → to`. */
 export function assertTransition(from: OrderStatus, to: OrderStatus): void {
   if (!canTransition(from, to)) {

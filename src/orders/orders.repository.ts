@@ -44,7 +44,6 @@ interface PayableOrderRow {
 /** What the statement that locks an order for a payment also does; see `lockPayable`. */
 export interface LockAlso {
   read?: (params: SqlParams, orderId: string) => string;
-  write?: (params: SqlParams) => string[];
 }
 
 export type OrderChanges = Partial<
@@ -172,10 +171,20 @@ export class OrdersRepository {
   }
 
   /**
+   * The SELECT that locks the order (FOR UPDATE) for a payment, its values bound into `params`,
+   * for a statement that works with it (a MATERIALIZED WITH clause): the columns of `lockPayable`.
+   */
+  lockPayableSql(params: SqlParams, id: string, scope: OwnershipScope = EVERY_ORDER): string {
+    const conditions = [`o.id = ${params.bind(id)}`];
+    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
+    return `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')} FOR UPDATE`;
+  }
+
+  /**
    * Like `lock`, only the state and money a payment works with: the order's JSON is not built
    * for a transaction that never sends it. In the same statement, once the lock is held,
    * `also.read` reads one more value (its SQL, given the order id's column), returned as
-   * `alsoRead`, and `also.write` runs statements of the transaction (WITH clauses).
+   * `alsoRead`.
    */
   async lockPayable(
     manager: EntityManager,
@@ -184,17 +193,11 @@ export class OrdersRepository {
     also: LockAlso = {},
   ): Promise<(PayableOrder & { alsoRead: string | null }) | null> {
     const params = new SqlParams();
-    const conditions = [`o.id = ${params.bind(id)}`];
-    if (scope.ownerId !== null) conditions.push(`o.customer_id = ${params.bind(scope.ownerId)}`);
-    const locked = `SELECT ${PAYABLE_COLUMNS} FROM orders o WHERE ${conditions.join(' AND ')}
-      FOR UPDATE`;
+    const locked = this.lockPayableSql(params, id, scope);
     const read = also.read ? `, ${also.read(params, 'o.id')} AS also_read` : '';
-    const writes = (also.write?.(params) ?? []).map((sql, index) => `, write_${index} AS (${sql})`);
     const [row] = await preparedQuery<PayableOrderRow & { also_read?: string }>(
       manager,
-      read || writes.length > 0
-        ? `WITH o AS MATERIALIZED (${locked}) ${writes.join('')} SELECT o.*${read} FROM o`
-        : locked,
+      read ? `WITH o AS MATERIALIZED (${locked}) SELECT o.*${read} FROM o` : locked,
       params.values,
     );
     if (!row) return null;
@@ -219,21 +222,6 @@ export class OrdersRepository {
   /** Changes a locked order; its version and `updated_at` move on. */
   async update(manager: EntityManager, id: string, changes: OrderChanges): Promise<void> {
     await manager.update(Order, { id }, changes);
-  }
-
-  /**
-   * `update` of a locked order's amount paid and status as one statement of a larger one (a WITH
-   * clause, committing with the payment it comes from), its values bound into `params`.
-   */
-  captureSql(
-    params: SqlParams,
-    id: string,
-    changes: Required<Pick<OrderChanges, 'amountPaid' | 'status'>>,
-  ): string {
-    return `UPDATE orders SET amount_paid = ${params.bind(changes.amountPaid)},
-        status = ${params.bind(changes.status)}, version = version + 1,
-        updated_at = CURRENT_TIMESTAMP
-      WHERE id = ${params.bind(id)}`;
   }
 
   /**

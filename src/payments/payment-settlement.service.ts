@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { SqlParams } from '@bastion/database';
 import { AuditActor, AuditRecord, AuditWriter } from '../audit';
 import { OrderDto, OrderPaymentsService, OrdersRepository } from '../orders';
 import { Payment, PaymentStatus } from './entities/payment.entity';
@@ -35,8 +36,9 @@ const SETTLEABLE: Record<PaymentStatus, readonly string[]> = {
 
 /**
  * Applies provider outcomes to payments and refunds, whoever learnt them: the request that made
- * the charge, the reconciler or a webhook. Always inside the caller's transaction and always
- * locking in one order (order, then payment, then refund) so concurrent paths cannot deadlock.
+ * the charge, the reconciler or a webhook. Inside the caller's transaction (`applyOwnCharge`: in
+ * one statement of its own) and always locking in one order (order, then payment, then refund) so
+ * concurrent paths cannot deadlock.
  * Also answers the orders module's questions about an order's payments.
  */
 @Injectable()
@@ -84,30 +86,40 @@ export class PaymentSettlement implements OnModuleInit {
   }
 
   /**
-   * `applyCharge` for the request that recorded `payment` and made its charge, in two statements:
-   * the order's lock with the payment's event, then the payment and the order's change with its
-   * event. Events take their time from the database clock as they are written, and two written
-   * by one statement could come out in either order. Throws `SettledElsewhere` when the payment
-   * is no longer pending.
+   * `applyCharge` for the request that recorded `payment` and made its charge, in one statement
+   * that commits on its own: it locks the order, settles the payment if it is still pending and
+   * writes the payment's event, the order's change with its event (after the payment's), and
+   * `complete` (given the settled row's clause: the idempotency key's stored answer). Throws
+   * `SettledElsewhere`, having written nothing, when the payment is no longer pending.
    */
   async applyOwnCharge(
-    manager: EntityManager,
     payment: Pick<Payment, 'id' | 'orderId' | 'amount' | 'status'>,
     outcome: ChargeOutcome,
+    complete: (params: SqlParams, from: string) => string,
   ): Promise<Payment> {
     const status = outcome.status as PaymentStatus;
-    const order = await this.orders.lockPayable(manager, payment.orderId, undefined, {
-      write: (params) => [this.audit.insertSql(params, chargeEvent(payment, status, outcome))],
-    });
-    if (!order) throw new Error(`Order ${payment.orderId} of a payment is missing`);
-    const settled = await this.payments.settlePending(
-      manager,
+    const settled = await this.payments.settleOwnPending(
+      (params) => this.orders.lockPayableSql(params, payment.orderId),
       payment.id,
       { status, providerRef: outcome.providerRef, failureCode: outcome.failureCode },
+      (params, from) =>
+        this.audit.insertEachSql(
+          params,
+          chargeEvent(payment, status, outcome),
+          from,
+          `'{}'::jsonb`,
+        ),
       (params) =>
         status === PaymentStatus.Succeeded
-          ? this.orderPayments.recordCaptureSql(params, order, payment.amount)
-          : [],
+          ? this.orderPayments.recordCaptureEachSql(
+              params,
+              payment.orderId,
+              'p',
+              'payment_event',
+              'payment_event.occurred_at',
+            )
+          : '',
+      complete,
     );
     if (!settled) throw new SettledElsewhere(payment.id);
     return settled;

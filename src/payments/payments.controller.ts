@@ -23,7 +23,7 @@ export class PaymentsController {
 
   @Post('orders/:id/payments')
   @RequirePermissions(Permission.PaymentsCreateOwn, Permission.PaymentsCreateAny)
-  @Idempotent()
+  @Idempotent({ claimInHandler: true })
   @ApiIdParam('order')
   @ApiPayOrder()
   pay(

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageMetaDto } from '@bastion/common';
+import { isoTimestampSql } from '@bastion/database';
 import { Payment, PaymentStatus } from '../entities/payment.entity';
 import { Refund, RefundStatus } from '../entities/refund.entity';
 
@@ -97,4 +98,31 @@ export function toPaymentDto(payment: Payment, refunds: Refund[]): PaymentDto {
     createdAt: payment.createdAt.toISOString(),
     updatedAt: payment.updatedAt.toISOString(),
   };
+}
+
+/**
+ * Each field of a payment with no refunds as `toPaymentDto` writes it, as SQL over a payments row
+ * `row`: for a statement that keeps the answer it settles (the idempotency key's stored response).
+ * The compiler holds it to PaymentDto, so a field added there cannot be forgotten here.
+ */
+function paymentFieldsSql(row: string): Record<keyof PaymentDto, string> {
+  return {
+    id: `${row}.id`,
+    orderId: `${row}.order_id`,
+    status: `${row}.status`,
+    amount: `${row}.amount`,
+    currency: `${row}.currency`,
+    provider: `${row}.provider`,
+    providerRef: `${row}.provider_ref`,
+    failureCode: `${row}.failure_code`,
+    refunds: `'[]'::jsonb`,
+    createdAt: isoTimestampSql(`${row}.created_at`),
+    updatedAt: isoTimestampSql(`${row}.updated_at`),
+  };
+}
+
+/** `toPaymentDto(payment, [])` of the payments row `row`, as a jsonb value made by the database. */
+export function paymentDtoJsonbSql(row: string): string {
+  const fields = Object.entries(paymentFieldsSql(row)).map(([name, sql]) => `'${name}', ${sql}`);
+  return `jsonb_build_object(${fields.join(', ')})`;
 }

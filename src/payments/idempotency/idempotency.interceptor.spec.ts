@@ -13,7 +13,17 @@ class PaymentsHandlers {
 const SCOPE = { actorType: 'user', actorId: 'u-1', key: 'k-1' };
 
 function claimed(attemptId: string | null): ClaimOutcome {
-  return { kind: 'claimed', claim: { scope: SCOPE, leaseToken: 't-1', attemptId } };
+  return {
+    kind: 'claimed',
+    claim: {
+      scope: SCOPE,
+      leaseToken: 't-1',
+      attemptId,
+      fingerprint: 'f-1',
+      held: true,
+      completed: false,
+    },
+  };
 }
 
 function setup(outcome: ClaimOutcome) {
@@ -64,7 +74,14 @@ describe('IdempotencyInterceptor', () => {
   });
 
   it('hands its claim to the handler and keeps the answer for replays', async () => {
-    const claim: IdempotencyClaim = { scope: SCOPE, leaseToken: 't-1', attemptId: null };
+    const claim: IdempotencyClaim = {
+      scope: SCOPE,
+      leaseToken: 't-1',
+      attemptId: null,
+      fingerprint: 'f-1',
+      held: true,
+      completed: false,
+    };
     const { keys, request, headers, run } = setup({ kind: 'claimed', claim });
 
     await expect(run(of({ id: 'p' }))).resolves.toEqual({ id: 'p' });

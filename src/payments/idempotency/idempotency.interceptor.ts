@@ -17,8 +17,12 @@ import {
   IdempotencyClaim,
   IdempotencyScope,
   IdempotencyService,
+  StoredReplay,
   StoredResponse,
 } from './idempotency.service';
+
+/** Metadata of a route whose handler claims its key itself; see `@Idempotent()`. */
+export const CLAIM_IN_HANDLER = 'bastion:idempotency-claim-in-handler';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -88,24 +92,37 @@ export class IdempotencyInterceptor implements NestInterceptor {
       key: keyFrom(request.headers['idempotency-key']),
     };
     const fingerprint = requestFingerprint(request.method, request.url, request.body);
-    const outcome = await this.keys.claim(scope, fingerprint);
-    if (outcome.kind === 'replay') {
-      void reply.header(REPLAYED_HEADER, 'true');
-      return of(replay(outcome.response));
+    let claim: IdempotencyClaim;
+    if (this.reflector.get<boolean | undefined>(CLAIM_IN_HANDLER, context.getHandler())) {
+      claim = this.keys.unclaimed(scope, fingerprint);
+    } else {
+      const outcome = await this.keys.claim(scope, fingerprint);
+      if (outcome.kind === 'replay') {
+        void reply.header(REPLAYED_HEADER, 'true');
+        return of(replay(outcome.response));
+      }
+      claim = outcome.claim;
     }
-    const { claim } = outcome;
     request.idempotencyClaim = claim;
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ??
       HttpStatus.CREATED;
     return next.handle().pipe(
       mergeMap(async (body: unknown) => {
-        await this.keys.complete(claim, { status, body });
+        if (!claim.completed) await this.keys.complete(claim, { status, body });
         // Taken over from a request cut short: the answer is that request's, not a new one.
         if (claim.attemptId) void reply.header(REPLAYED_HEADER, 'true');
         return body;
       }),
-      catchError((error: unknown) => from(this.settleFailure(claim, error))),
+      catchError((error: unknown) => {
+        if (error instanceof StoredReplay) {
+          void reply.header(REPLAYED_HEADER, 'true');
+          return of(replay(error.response));
+        }
+        // The handler never held the key (it was another request's): nothing to keep or free.
+        if (!claim.held) throw error;
+        return from(this.settleFailure(claim, error));
+      }),
     );
   }
 

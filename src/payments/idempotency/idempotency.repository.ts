@@ -83,6 +83,30 @@ export class IdempotencyRepository {
   }
 
   /**
+   * The INSERT of a key never used, for its first request, as one statement of the larger one that
+   * also records what the request does (a WITH clause), its values bound into `params`;
+   * `attemptIdSql` is the attempt recorded with it (no row: none). It returns a row when it took
+   * the key; none when the key was in the table (live or expired), and the caller then claims it
+   * as `insertOrTakeExpired` and the rest do.
+   */
+  insertFreshSql(
+    params: SqlParams,
+    hold: KeyHold,
+    fingerprint: string,
+    leaseSeconds: number,
+    attemptIdSql: string,
+  ): string {
+    const { scope, leaseToken } = hold;
+    return `INSERT INTO idempotency_keys (actor_type, actor_id, key, lease_token,
+        request_fingerprint, state, locked_until, expires_at, attempt_id)
+      SELECT ${params.bind(scope.actorType)}, ${params.bind(scope.actorId)},
+        ${params.bind(scope.key)}, ${params.bind(leaseToken)}::uuid, ${params.bind(fingerprint)},
+        'in_progress', now() + make_interval(secs => ${params.bind(leaseSeconds)}),
+        now() + interval '24 hours', (${attemptIdSql})
+      ON CONFLICT (actor_type, actor_id, key) DO NOTHING RETURNING 1`;
+  }
+
+  /**
    * Takes over a live key for the same request whose holder's lease ran out; returns the attempt
    * the holder recorded (or null), or undefined when there was nothing to take over. The row lock
    * makes one caller the new holder.
@@ -132,6 +156,22 @@ export class IdempotencyRepository {
   bindAttemptSql(params: SqlParams, hold: KeyHold, attemptId: string): string {
     return `UPDATE idempotency_keys SET attempt_id = ${params.bind(attemptId)}
         WHERE ${heldBy(params, hold)} RETURNING 1`;
+  }
+
+  /**
+   * `complete` as one statement of a larger one (a WITH clause), for each row of `from` (one or
+   * none), with `bodySql` (a jsonb value over `from`'s columns) as the stored body.
+   */
+  completeEachSql(
+    params: SqlParams,
+    hold: KeyHold,
+    status: number,
+    from: string,
+    bodySql: string,
+  ): string {
+    return `UPDATE idempotency_keys SET state = 'completed',
+        response_status = ${params.bind(status)}, response_body = ${bodySql}
+      FROM ${from} WHERE ${heldBy(params, hold)}`;
   }
 
   async complete(hold: KeyHold, status: number, body: unknown): Promise<void> {

@@ -23,6 +23,29 @@ export interface IdempotencyClaim {
    * crash): this request settles that attempt instead of making another. Null: run afresh.
    */
   attemptId: string | null;
+  /** The request's fingerprint (method, URL, body), which a retry with this key must match. */
+  fingerprint: string;
+  /**
+   * Whether the request holds the key yet. A route that claims it in its handler's first statement
+   * (`@Idempotent({ claimInHandler: true })`) starts without: `insertFreshSql` takes a key never
+   * used, and `claimTaken` any other.
+   */
+  held: boolean;
+  /**
+   * Whether the handler kept its final answer itself, in the statement that recorded its outcome
+   * (`completeSql`): the interceptor then has nothing left to store.
+   */
+  completed: boolean;
+}
+
+/**
+ * Thrown by a handler that claims its key itself when the key holds a final answer already: the
+ * interceptor replays it, as it does for a claim it makes before the handler.
+ */
+export class StoredReplay extends Error {
+  constructor(readonly response: StoredResponse) {
+    super('Replay of a stored response');
+  }
 }
 
 export type ClaimOutcome =
@@ -51,11 +74,14 @@ export class IdempotencyService {
    * Claims the key for this request, or answers with the response to replay; throws 409 while
    * another request holds the key and 422 when the key came with another request.
    */
-  async claim(scope: IdempotencyScope, fingerprint: string): Promise<ClaimOutcome> {
-    const leaseToken = randomUUID();
+  async claim(
+    scope: IdempotencyScope,
+    fingerprint: string,
+    leaseToken: string = randomUUID(),
+  ): Promise<ClaimOutcome> {
     const claimed = (attemptId: string | null): ClaimOutcome => ({
       kind: 'claimed',
-      claim: { scope, leaseToken, attemptId },
+      claim: { scope, leaseToken, attemptId, fingerprint, held: true, completed: false },
     });
     const hold = { scope, leaseToken };
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
@@ -85,6 +111,45 @@ export class IdempotencyService {
     throw new PaymentsException(PaymentsErrorCode.IdempotencyKeyInUse);
   }
 
+  /** A claim of the key still to be made, by the handler (`@Idempotent({ claimInHandler: true })`). */
+  unclaimed(scope: IdempotencyScope, fingerprint: string): IdempotencyClaim {
+    return {
+      scope,
+      leaseToken: randomUUID(),
+      attemptId: null,
+      fingerprint,
+      held: false,
+      completed: false,
+    };
+  }
+
+  /**
+   * The claim of a key never used, as one statement of the larger one that records the request's
+   * attempt (`attemptIdSql`, no row when it records none): it returns a row when it took the key;
+   * see `IdempotencyRepository.insertFreshSql`.
+   */
+  claimFreshSql(params: SqlParams, claim: IdempotencyClaim, attemptIdSql: string): string {
+    return this.keys.insertFreshSql(
+      params,
+      claim,
+      claim.fingerprint,
+      this.leaseSeconds,
+      attemptIdSql,
+    );
+  }
+
+  /**
+   * `claim` for a handler whose statement found its key in the table: the claim is held after it
+   * (taken over from a request cut short when `attemptId` is set), or it throws the 409 or 422, or
+   * `StoredReplay` with the answer to replay.
+   */
+  async claimTaken(claim: IdempotencyClaim): Promise<void> {
+    const outcome = await this.claim(claim.scope, claim.fingerprint, claim.leaseToken);
+    if (outcome.kind === 'replay') throw new StoredReplay(outcome.response);
+    claim.attemptId = outcome.claim.attemptId;
+    claim.held = true;
+  }
+
   /**
    * Ties the payment or refund this request is recording to its key, in the transaction that
    * records it: a retry that takes the key over later finds it. Throws 409 when the key has been
@@ -103,6 +168,21 @@ export class IdempotencyService {
    */
   bindSql(params: SqlParams, claim: IdempotencyClaim, attemptId: string): string {
     return this.keys.bindAttemptSql(params, claim, attemptId);
+  }
+
+  /**
+   * `complete` as one statement of the larger one that records the request's outcome, for the
+   * row of `from` (none: nothing is kept), the body being `bodySql` (jsonb over `from`'s columns).
+   * The caller marks the claim `completed` once that statement ran.
+   */
+  completeSql(
+    params: SqlParams,
+    claim: IdempotencyClaim,
+    status: number,
+    from: string,
+    bodySql: string,
+  ): string {
+    return this.keys.completeEachSql(params, claim, status, from, bodySql);
   }
 
   /** Keeps the final response of the request that holds the key, for replays. */

@@ -1,6 +1,10 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiHeader, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { IDEMPOTENCY_KEY_HEADER, IdempotencyInterceptor } from './idempotency.interceptor';
+import {
+  CLAIM_IN_HANDLER,
+  IDEMPOTENCY_KEY_HEADER,
+  IdempotencyInterceptor,
+} from './idempotency.interceptor';
 
 /** For the route's 409 description: Swagger keeps one description per status. */
 export const IDEMPOTENCY_CONFLICT =
@@ -24,9 +28,15 @@ export const REPLAY_HEADERS = {
   },
 };
 
-/** Requires `Idempotency-Key` and replays the first answer to a retry; documents both. */
-export const Idempotent = () =>
+/**
+ * Requires `Idempotency-Key` and replays the first answer to a retry; documents both. With
+ * `claimInHandler`, the handler claims the key itself, in the statement that records what it does
+ * (`IdempotencyService.claimFreshSql`, then `claimTaken` when the key is not new): a key never used
+ * then costs no statement of its own.
+ */
+export const Idempotent = (options: { claimInHandler?: boolean } = {}) =>
   applyDecorators(
+    SetMetadata(CLAIM_IN_HANDLER, options.claimInHandler === true),
     UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: IDEMPOTENCY_KEY_HEADER,
