@@ -52,7 +52,10 @@ describe('loadAppConfig', () => {
       expect(config.logLevel).toBe('info');
       expect(config.payments.idempotencyLeaseSeconds).toBe(30);
       expect(config.http.shutdownDrainMs).toBe(0);
-      expect(config.payments.sandbox).toEqual({ webhookSecret: expect.any(String) as string });
+      expect(config.payments.sandbox).toEqual({
+        webhookSecret: expect.any(String) as string,
+        latencyMs: 0,
+      });
     });
 
     it('lets PAYMENTS_SANDBOX=false turn the sandbox off outside production', () => {
@@ -107,6 +110,8 @@ describe('loadAppConfig', () => {
       ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '-1' }],
       ['SHUTDOWN_DRAIN_MS', { SHUTDOWN_DRAIN_MS: '5s' }],
       ['CREDENTIAL_RATE_LIMIT_MAX', { CREDENTIAL_RATE_LIMIT_MAX: '0' }],
+      ['SANDBOX_LATENCY_MS', { SANDBOX_LATENCY_MS: '-1' }],
+      ['SANDBOX_LATENCY_MS', { SANDBOX_LATENCY_MS: 'slow' }],
       ['CREDENTIAL_RATE_LIMIT_MAX', { CREDENTIAL_RATE_LIMIT_MAX: 'many' }],
     ])('%s (%j)', (variable, overrides) => {
       const error = loadError(overrides);
@@ -155,6 +160,7 @@ describe('loadAppConfig', () => {
       expect(load({ ...complete, PAYMENTS_SANDBOX: 'false' }).payments.sandbox).toBeNull();
       expect(load({ ...complete, PAYMENTS_SANDBOX: 'true' }).payments.sandbox).toEqual({
         webhookSecret: 'webhook-secret-for-every-instance',
+        latencyMs: 0,
       });
     });
 

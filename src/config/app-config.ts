@@ -67,6 +67,7 @@ export interface AuditConfig {
 
 export interface SandboxProviderConfig {
   webhookSecret: string;
+  latencyMs: number;
 }
 
 export interface PaymentsConfig {
@@ -267,6 +268,7 @@ export function loadAppConfig(raw: NodeJS.ProcessEnv = process.env): AppConfig {
             webhookSecret:
               env.SANDBOX_WEBHOOK_SECRET ??
               secrets.read('sandbox-webhook-secret', () => randomBytes(32).toString('base64url')),
+            latencyMs: env.SANDBOX_LATENCY_MS,
           }
         : null,
       idempotencyLeaseSeconds: env.IDEMPOTENCY_LEASE_SECONDS,

@@ -85,6 +85,13 @@ export class Environment {
   @MinLength(16, { message: 'must be at least 16 characters' })
   SANDBOX_WEBHOOK_SECRET?: string;
 
+  /** How long the sandbox takes to answer a charge, as a remote provider's network call would. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SANDBOX_LATENCY_MS = 0;
+
   @IsOptional()
   @Matches(/-----BEGIN PRIVATE KEY-----/, { message: 'must be an Ed25519 private key in PEM' })
   AUDIT_SIGNING_KEY?: string;

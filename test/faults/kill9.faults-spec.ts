@@ -17,7 +17,9 @@ const CLIENTS = Number(process.env.FAULTS_CLIENTS ?? 40);
 /** Payment requests on the instance at the moment it is killed, at least. */
 const PAYMENTS_CUT = 5;
 /** Short, so that the keys the kill left held can be taken over within the test. */
-const LEASE = { IDEMPOTENCY_LEASE_SECONDS: '5' };
+// A provider that takes 50 ms, as a remote one would: a payment then spends most of its time
+// between recording and settling, where the kill must find some.
+const LEASE = { IDEMPOTENCY_LEASE_SECONDS: '5', SANDBOX_LATENCY_MS: '50' };
 
 /** An idempotency key the kill left held, and the payment its request had recorded, if any. */
 interface StuckKey {

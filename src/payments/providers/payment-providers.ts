@@ -14,7 +14,7 @@ export class PaymentProviders {
   constructor(@InjectDataSource() dataSource: DataSource, config: AppConfig) {
     const { sandbox } = config.payments;
     if (sandbox) {
-      const provider = new SandboxProvider(dataSource, sandbox.webhookSecret);
+      const provider = new SandboxProvider(dataSource, sandbox.webhookSecret, sandbox.latencyMs);
       this.byName.set(provider.name, provider);
     }
   }

@@ -62,10 +62,13 @@ export class SandboxProvider implements PaymentProvider {
   constructor(
     private readonly dataSource: DataSource,
     private readonly webhookSecret: string,
+    private readonly latencyMs = 0,
   ) {}
 
-  charge(request: ChargeRequest): Promise<ChargeOutcome> {
+  async charge(request: ChargeRequest): Promise<ChargeOutcome> {
     const outcome = TOKEN_OUTCOMES[request.token] ?? INVALID_TOKEN;
+    // The request on its way: a crash meanwhile leaves a charge the provider never received.
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     return this.record(request.key, 'charge', outcome) as Promise<ChargeOutcome>;
   }
 
