@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BastionClient, BastionProblem, type TokenPair } from '@bastion/client';
+import { BastionClient, type TokenPair } from '@bastion/client';
+import { rejection } from './support/client-expectations';
 import { newUser } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
 
@@ -20,15 +21,6 @@ describe('@bastion/client against a real server', () => {
     const client = new BastionClient({ baseUrl: instance.url });
     await client.signIn({ email: user.email, password: user.password });
     return client;
-  }
-
-  async function rejection(promise: Promise<unknown>): Promise<BastionProblem> {
-    const error: unknown = await promise.then(
-      () => undefined,
-      (reason: unknown) => reason,
-    );
-    expect(error).toBeInstanceOf(BastionProblem);
-    return error as BastionProblem;
   }
 
   it('signs in and refreshes an expired access token by itself, once for concurrent calls', async () => {

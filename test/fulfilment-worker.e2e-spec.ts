@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { BastionClient, BastionProblem, signWebhook } from '@bastion/client';
+import { BastionClient, signWebhook } from '@bastion/client';
 import {
   ConfigError,
   EVENTS_PATH,
@@ -12,6 +12,7 @@ import {
   type FulfilmentWorker,
   type SetupResult,
 } from '../examples/fulfilment-worker/src';
+import { rejection } from './support/client-expectations';
 import { newUser } from './support/factories';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TestEnvironment, TestInstance } from './support/test-app';
 
@@ -43,15 +44,6 @@ function freePort(): Promise<number> {
       probe.close(() => resolve(port));
     });
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<BastionProblem> {
-  const error: unknown = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(BastionProblem);
-  return error as BastionProblem;
 }
 
 describe('examples/fulfilment-worker against a real server', () => {

@@ -36,7 +36,7 @@ import {
   seedPendingOrders,
   unsealedAuditEvents,
 } from './lib/seed-bastion.mjs';
-import { databaseUrl, loadSettings, REPO_ROOT, RESULTS_DIR, SetupError } from './lib/settings.mjs';
+import { databaseUrl, loadSettings, REPO_ROOT, RESULTS_DIR, runBench } from './lib/settings.mjs';
 
 const READER = 1; // the customer who reads, lists and creates
 const PAYER = 2; // the customer who pays
@@ -306,11 +306,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  if (error instanceof SetupError) {
-    process.stderr.write(`bench: ${error.message}\n`);
-  } else {
-    process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
-  }
-  process.exit(1);
-});
+runBench(main);

@@ -21,7 +21,7 @@ import {
   customerOrders,
   seedBastion,
 } from './lib/seed-bastion.mjs';
-import { databaseUrl, loadSettings, RESULTS_DIR, SetupError } from './lib/settings.mjs';
+import { databaseUrl, loadSettings, RESULTS_DIR, runBench } from './lib/settings.mjs';
 import { deliveryStats, ms, retrySchedule, table } from './lib/webhook-stats.mjs';
 
 const READER = 1; // the customer who creates
@@ -547,11 +547,4 @@ function summarise(throughput, light, down) {
   return { text, summary: { none, withOne, ratio, rateDown, schedule } };
 }
 
-main().catch((error) => {
-  if (error instanceof SetupError) {
-    process.stderr.write(`bench: ${error.message}\n`);
-  } else {
-    process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
-  }
-  process.exit(1);
-});
+runBench(main);

@@ -243,13 +243,7 @@ describe('several instances (two processes, one PostgreSQL, one Redis)', () => {
       expect([204, 503]).toContain((await logout).status);
       await expectStatus(401, b.url, 'GET', '/v1/auth/me', { token: user.token });
       await cluster.redis.start();
-      for (const instance of [a, b]) {
-        await waitFor(
-          `${instance.name} to be ready again`,
-          async () => (await call(instance.url, 'GET', '/health/ready')).status === 200,
-          30_000,
-        );
-      }
+      for (const instance of [a, b]) await instance.ready(30_000);
       await expectStatus(401, b.url, 'GET', '/v1/auth/me', { token: user.token });
       // After the restart, revocations propagate through the new Redis again.
       await expectStatus(200, b.url, 'GET', '/v1/auth/me', { token: other.token });

@@ -127,13 +127,7 @@ describe('Redis outage', () => {
 
   it('when Redis comes back, everything recovers without restarting the app', async () => {
     await cluster.redis.start();
-    for (const instance of [a, b]) {
-      await waitFor(
-        `${instance.name} to be ready again`,
-        async () => (await call(instance.url, 'GET', '/health/ready')).status === 200,
-        30_000,
-      );
-    }
+    for (const instance of [a, b]) await instance.ready(30_000);
     expect([a.pid, b.pid]).toEqual(pids);
     // The revocation made during the outage holds (Redis came back empty; PostgreSQL has it).
     await expectStatus(401, b.url, 'GET', '/v1/auth/me', { token: other.token });

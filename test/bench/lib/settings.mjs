@@ -8,6 +8,18 @@ export const RESULTS_DIR = resolve(REPO_ROOT, 'test/bench/results');
 
 export class SetupError extends Error {}
 
+/** Runs a bench's main; a setup problem is one line, anything else its stack; exit 1 either way. */
+export function runBench(main) {
+  main().catch((error) => {
+    if (error instanceof SetupError) {
+      process.stderr.write(`bench: ${error.message}\n`);
+    } else {
+      process.stderr.write(`bench failed: ${error.stack ?? error}\n`);
+    }
+    process.exit(1);
+  });
+}
+
 function positiveNumber(env, name, fallback) {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
