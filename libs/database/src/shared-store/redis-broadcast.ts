@@ -10,6 +10,7 @@ const BEAT_INTERVAL_MS = 500;
 const SILENCE_LIMIT_MS = 2_000;
 /** By then an instance that has not acknowledged has been silent long enough to distrust itself. */
 const ACK_DEADLINE_MS = SILENCE_LIMIT_MS + BEAT_INTERVAL_MS;
+const NUMBER_KEY = 'broadcast:number';
 
 // Numbering and publishing in one script keeps the numbers in the order subscribers receive them.
 const PUBLISH_NUMBERED = `local number = redis.call('INCR', KEYS[1])
@@ -92,7 +93,7 @@ export class RedisBroadcast extends InstanceBroadcast {
     const message: Message = { id: randomUUID(), topic, keys };
     const acknowledged = this.awaitAcknowledgements(message.id);
     try {
-      await this.publishNumbered(this.numberKey(), this.channel, JSON.stringify(message));
+      await this.publishNumbered(NUMBER_KEY, this.channel, JSON.stringify(message));
     } catch (error) {
       this.pending.get(message.id)?.abandon();
       throw new SharedStoreUnavailableError((error as Error).message);
@@ -108,8 +109,10 @@ export class RedisBroadcast extends InstanceBroadcast {
     this.resetHandlers.push(handler);
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     clearInterval(this.beats);
+    // Shutting down is not losing the subscription: nothing to drop or warn about.
+    this.subscriber.removeAllListeners('close');
     this.subscriber.disconnect();
     return Promise.resolve();
   }
@@ -179,9 +182,7 @@ export class RedisBroadcast extends InstanceBroadcast {
     for (const [instance, at] of this.lastBeats) {
       if (now - at > SILENCE_LIMIT_MS) this.lastBeats.delete(instance);
     }
-    this.publishBeat(this.numberKey(), this.channel, `beat ${this.instanceId}`).catch(
-      () => undefined,
-    );
+    this.publishBeat(NUMBER_KEY, this.channel, `beat ${this.instanceId}`).catch(() => undefined);
   }
 
   private lose(reason: string): void {
@@ -193,9 +194,5 @@ export class RedisBroadcast extends InstanceBroadcast {
   private reset(reason: string): void {
     this.logger.warn(`Dropping what this instance remembers of access: ${reason}`);
     for (const handler of this.resetHandlers) handler();
-  }
-
-  private numberKey(): string {
-    return 'broadcast:number';
   }
 }
