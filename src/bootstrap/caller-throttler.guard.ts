@@ -24,10 +24,10 @@ type CountedRequest = { [PENDING_COUNT]?: Promise<boolean> };
  * caller, not per route), except for credential routes, which each count separately against
  * CREDENTIAL_RATE_LIMIT_MAX.
  *
- * Runs first and does not wait: the count goes to Redis together with authentication's look-ups
- * (ioredis sends the commands of one event-loop turn in one write), and ThrottleVerdictGuard,
- * after authentication, answers 429 when the count says so. That is one round trip per request
- * instead of two; the caller is therefore known from the credential itself, before it is checked.
+ * Runs first and does not wait: the count is usually answered from memory, but when the caller's
+ * lease from Redis has run out it waits for a new one, and that wait overlaps authentication's
+ * look-ups; ThrottleVerdictGuard, after authentication, answers 429 when the count says so. The
+ * caller is therefore known from the credential itself, before it is checked.
  * So that nobody can use up another caller's window, the window is one only the credential's
  * holder reaches: a token's signature is checked here, and an API key counts under its whole
  * value (hashed), never under the prefix alone, which is no secret. Wrong credentials are

@@ -44,7 +44,7 @@ export class AuthenticationGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<RequestWithPrincipal>();
-    // Both lookups leave together (one round trip to Redis); a blocked IP is refused either way.
+    // Both run together (either may read PostgreSQL or Redis); a blocked IP is refused either way.
     const [, principal] = await Promise.all([
       this.failures.assertAllowed(request.ip),
       this.authenticate(request, http.getResponse()),
